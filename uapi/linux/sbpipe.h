@@ -90,9 +90,9 @@ struct sbpipe_info {
 };
 
 /* The pipe carries packets (created with O_DIRECT). */
-#define SBPIPE_INFO_PACKET	(1U << 0)
+#define SBPIPE_INFO_PACKET	0x1U
 /* The pipe's sandbox was torn down. */
-#define SBPIPE_INFO_SHUTDOWN	(1U << 1)
+#define SBPIPE_INFO_SHUTDOWN	0x2U
 
 /**
  * struct sbpipe_size - argument of SBPIPE_IOC_GET_SIZE and SBPIPE_IOC_SET_SIZE
@@ -149,14 +149,14 @@ struct sbpipe_limits {
 };
 
 /* The limits and flags can no longer change. */
-#define SBPIPE_SANDBOX_SEALED		(1U << 0)
+#define SBPIPE_SANDBOX_SEALED		0x1U
 /*
  * The sandbox shuts its pipes down (as SBPIPE_IOC_SHUTDOWN) when its last
  * sandbox fd is closed, so that a runtime that dies takes its pipes along.
  */
-#define SBPIPE_SANDBOX_KILL_ON_CLOSE	(1U << 1)
+#define SBPIPE_SANDBOX_KILL_ON_CLOSE	0x2U
 /* Set once SBPIPE_IOC_SHUTDOWN has run; read only. */
-#define SBPIPE_SANDBOX_SHUTDOWN		(1U << 2)
+#define SBPIPE_SANDBOX_SHUTDOWN		0x4U
 
 /**
  * struct sbpipe_stats - argument of SBPIPE_IOC_STATS, all out
