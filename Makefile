@@ -52,7 +52,7 @@ check:
 	scripts/check
 
 demo:
-	scripts/demo
+	scripts/demo --kernel $(KVER)
 
 shell:
 	scripts/vm-run --kernel $(KVER) --interactive -- bash -l
