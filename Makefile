@@ -7,6 +7,9 @@
 #   make check           every test on both supported kernels, in QEMU guests
 #   make demo            sbpipe at work in a guest
 #   make shell           an interactive guest shell with the module loaded
+#   make install         module, library, tools, headers, man pages, udev rule
+#   make dkms-install    register the source with DKMS and build it
+#   make kselftest-install  a kselftest tree with the kernel's runner
 #
 # The module for kernel KVER is built in build/KVER/, so that builds for
 # several kernels live side by side. `make modules` is the plain kbuild
@@ -23,10 +26,22 @@ endif
 KDIR ?= /lib/modules/$(KVER)/build
 KBUILD_OUT := $(CURDIR)/build/$(KVER)
 
+VERSION := $(shell cat $(CURDIR)/VERSION)
+PREFIX ?= /usr/local
+DESTDIR ?=
+UDEVDIR ?= /lib/udev/rules.d
+MODULES_LOAD ?= 0
+KSFT_DIR ?= /var/cache/sbpipe/linux/tools/testing/selftests
+KSFT_INSTALL_PATH ?= $(CURDIR)/build/kselftest
+DKMS_SRC := $(DESTDIR)/usr/src/sbpipe-$(VERSION)
+# DKMS builds for these kernels; by default every one with headers.
+DKMS_KVERS ?= $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
+
 export KVER
 
 .PHONY: all module modules modules_install userlib selftests clean deps \
-	check demo shell
+	check demo shell install uninstall dkms-install dkms-uninstall \
+	kselftest-install
 
 all: module userlib selftests
 
@@ -56,6 +71,55 @@ demo:
 
 shell:
 	scripts/vm-run --kernel $(KVER) --interactive -- bash -l
+
+# The module goes where kbuild puts external modules, under updates/ so
+# that it takes precedence over any in-tree copy, and depmod indexes it
+# (into a DESTDIR, whoever installs the staged tree runs depmod).
+install: module userlib
+	$(MAKE) -C $(KDIR) M=$(KBUILD_OUT) INSTALL_MOD_DIR=updates \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	$(if $(DESTDIR),,depmod $(KVER))
+	$(MAKE) -C userlib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	install -D -m 644 packaging/60-sbpipe.rules \
+		$(DESTDIR)$(UDEVDIR)/60-sbpipe.rules
+ifeq ($(MODULES_LOAD),1)
+	install -D -m 644 packaging/sbpipe-modules-load.conf \
+		$(DESTDIR)/etc/modules-load.d/sbpipe.conf
+endif
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/sbpipe.ko*
+	$(if $(DESTDIR),,depmod $(KVER))
+	$(MAKE) -C userlib uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	rm -f $(DESTDIR)$(UDEVDIR)/60-sbpipe.rules \
+		$(DESTDIR)/etc/modules-load.d/sbpipe.conf
+
+# DKMS keeps its own copy of the kernel source part in /usr/src.
+dkms-install:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)
+	cp -R Kbuild VERSION dkms.conf module uapi $(DKMS_SRC)/
+	dkms status -m sbpipe -v $(VERSION) | grep -q . || \
+		dkms add -m sbpipe -v $(VERSION)
+	set -e; for k in $(DKMS_KVERS); do \
+		dkms build -m sbpipe -v $(VERSION) -k $$k; \
+		dkms install -m sbpipe -v $(VERSION) -k $$k; \
+	done
+
+dkms-uninstall:
+	-dkms remove -m sbpipe -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# A tree that runs as the kernel's own kselftest installs do:
+# run_kselftest.sh, its runner, and the tests under drivers/sbpipe.
+kselftest-install: selftests
+	rm -rf $(KSFT_INSTALL_PATH)
+	$(MAKE) -C selftests install \
+		INSTALL_PATH=$(KSFT_INSTALL_PATH)/drivers/sbpipe
+	cp -R $(KSFT_DIR)/run_kselftest.sh $(KSFT_DIR)/kselftest \
+		$(KSFT_INSTALL_PATH)/
+	$(MAKE) -s --no-print-directory -C selftests emit_tests \
+		COLLECTION=drivers/sbpipe > $(KSFT_INSTALL_PATH)/kselftest-list.txt
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || :
