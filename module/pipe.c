@@ -1,0 +1,994 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sbpipe: the pipes. Their ends are files of a small pseudo filesystem of
+ * the module's own, so that they are S_IFIFO, share an inode number, and
+ * can be opened again through /proc/<pid>/fd as a native pipe can.
+ *
+ * Readers and writers never share a lock: each side has its own mutex, and
+ * the bytes cross through the ring (ring.h). Sleepers wait without their
+ * mutex, so a resize or a shutdown, which take both, is never stuck behind
+ * one; everything is rechecked after the mutex is taken again.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/poll.h>
+#include <linux/pseudo_fs.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <asm/ioctls.h>
+
+#include <linux/sbpipe.h>
+
+#include "sbpipe.h"
+
+/* "SBPI" */
+#define SBPIPE_FS_MAGIC		0x53425049
+
+#define SBPIPE_CREATE_FLAGS	(O_CLOEXEC | O_NONBLOCK | O_DIRECT)
+
+/*
+ * Sizes beyond this are EINVAL even with CAP_SYS_RESOURCE, as sizes beyond
+ * 2^31 are for F_SETPIPE_SZ: the ring's indices must fit in a u32.
+ */
+#define SBPIPE_SIZE_LIMIT	(SBPIPE_RING_MAX_CAP - SBPIPE_PACKET_HDR)
+
+static struct vfsmount *sbpipe_mnt __ro_after_init;
+static const struct file_operations sbpipe_pipe_fops;
+
+/* The effective write-atomicity size; under either mutex. */
+static u32 sbpipe_atomic_size(const struct sbpipe_pipe *pipe)
+{
+	return min(pipe->atomic_size, pipe->size);
+}
+
+/* The ring room one packet of @len payload bytes takes. */
+static u32 sbpipe_packet_room(u32 len)
+{
+	return SBPIPE_PACKET_HDR + len;
+}
+
+static bool sbpipe_has_writers(struct sbpipe_pipe *pipe)
+{
+	/*
+	 * Pairs with smp_store_release() in sbpipe_release(): a reader that
+	 * sees the last writer gone also sees every byte it published.
+	 */
+	return smp_load_acquire(&pipe->writers);
+}
+
+/**
+ * sbpipe_pipe_queued() - payload bytes written and not yet read
+ * @pipe: the pipe; no lock needed, the answer may be stale
+ *
+ * Return: the bytes, 0 after a shutdown.
+ */
+u32 sbpipe_pipe_queued(struct sbpipe_pipe *pipe)
+{
+	s64 read, written;
+
+	if (READ_ONCE(pipe->shutdown))
+		return 0;
+	read = atomic64_read(&pipe->bytes_read);
+	/*
+	 * The writer counts bytes before publishing them and the reader after
+	 * consuming them, so reading in this order sees no more read than
+	 * written; the clamp covers weakly ordered machines.
+	 */
+	smp_rmb();
+	written = atomic64_read(&pipe->bytes_written);
+	return written > read ? written - read : 0;
+}
+
+/*
+ * Wake the sleepers and pollers of @wq. Every read and every write calls
+ * this, so that edge-triggered epoll sees each of them, as on native pipes
+ * since 5.14. wq_has_sleeper() holds the full barrier that orders the
+ * index just published before the check against a sleeper's
+ * prepare_to_wait() and condition check.
+ */
+static void sbpipe_wake(wait_queue_head_t *wq, __poll_t mask)
+{
+	if (wq_has_sleeper(wq))
+		wake_up_interruptible_sync_poll(wq, mask);
+}
+
+/* After an end closed or the sandbox shut down: everyone rechecks. */
+static void sbpipe_wake_all(struct sbpipe_pipe *pipe)
+{
+	wake_up_interruptible_all(&pipe->rd_wait);
+	wake_up_interruptible_all(&pipe->wr_wait);
+	kill_fasync(&pipe->fasync_readers, SIGIO, POLL_IN);
+	kill_fasync(&pipe->fasync_writers, SIGIO, POLL_OUT);
+}
+
+static void sbpipe_count_wait(struct sbpipe_pipe *pipe)
+{
+	atomic64_inc(&pipe->sandbox->waits);
+}
+
+static bool sbpipe_readable(struct sbpipe_pipe *pipe)
+{
+	return READ_ONCE(pipe->shutdown) ||
+	       sbpipe_ring_used_racy(&pipe->ring) ||
+	       !READ_ONCE(pipe->writers);
+}
+
+/* Room for @need bytes, or a reason to stop waiting for it. */
+static bool sbpipe_writable(struct sbpipe_pipe *pipe, u32 need,
+			    unsigned int resizes)
+{
+	u32 room = READ_ONCE(pipe->ring.cap) -
+		   sbpipe_ring_used_racy(&pipe->ring);
+
+	return room >= need || READ_ONCE(pipe->shutdown) ||
+	       !READ_ONCE(pipe->readers) ||
+	       READ_ONCE(pipe->resizes) != resizes;
+}
+
+static void sbpipe_account_read(struct sbpipe_pipe *pipe, u32 payload)
+{
+	atomic64_add(payload, &pipe->bytes_read);
+	atomic64_add(payload, &pipe->sandbox->bytes_read);
+}
+
+/* Under rd_mutex, with @avail bytes queued. */
+static ssize_t sbpipe_read_stream(struct sbpipe_pipe *pipe,
+				  struct iov_iter *to, u32 avail)
+{
+	u32 len = min_t(size_t, avail, iov_iter_count(to));
+	size_t copied;
+
+	copied = sbpipe_ring_copy_to_iter(&pipe->ring, 0, len, to);
+	if (!copied)
+		return -EFAULT;
+
+	sbpipe_ring_consume(&pipe->ring, copied);
+	sbpipe_account_read(pipe, copied);
+	return copied;
+}
+
+/*
+ * Under rd_mutex, with a whole packet queued (the writer publishes a
+ * header and its payload together). As on a native packet pipe, the part
+ * of the packet that does not fit in the buffer is dropped, and nothing is
+ * consumed on a fault.
+ */
+static ssize_t sbpipe_read_packet(struct sbpipe_pipe *pipe,
+				  struct iov_iter *to)
+{
+	u32 plen, len;
+	size_t copied;
+
+	sbpipe_ring_get(&pipe->ring, 0, &plen, sizeof(plen));
+	len = min_t(size_t, plen, iov_iter_count(to));
+	copied = sbpipe_ring_copy_to_iter(&pipe->ring, SBPIPE_PACKET_HDR, len,
+					  to);
+	if (copied < len)
+		return -EFAULT;
+
+	sbpipe_ring_consume(&pipe->ring, sbpipe_packet_room(plen));
+	sbpipe_account_read(pipe, plen);
+	return len;
+}
+
+static ssize_t sbpipe_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct file *file = iocb->ki_filp;
+	struct sbpipe_pipe *pipe = file->private_data;
+	ssize_t ret;
+
+	if (!iov_iter_count(to))
+		return 0;
+
+	mutex_lock(&pipe->rd_mutex);
+	for (;;) {
+		/* Before the ring: see sbpipe_has_writers(). */
+		bool writers = sbpipe_has_writers(pipe);
+		u32 avail;
+
+		if (READ_ONCE(pipe->shutdown)) {
+			ret = 0;
+			break;
+		}
+		avail = sbpipe_ring_avail(&pipe->ring);
+		if (avail) {
+			if (pipe->packet)
+				ret = sbpipe_read_packet(pipe, to);
+			else
+				ret = sbpipe_read_stream(pipe, to, avail);
+			break;
+		}
+		if (!writers) {
+			ret = 0;
+			break;
+		}
+		if ((file->f_flags & O_NONBLOCK) ||
+		    (iocb->ki_flags & IOCB_NOWAIT)) {
+			ret = -EAGAIN;
+			break;
+		}
+
+		mutex_unlock(&pipe->rd_mutex);
+		kill_fasync(&pipe->fasync_writers, SIGIO, POLL_OUT);
+		sbpipe_count_wait(pipe);
+		if (wait_event_interruptible(pipe->rd_wait,
+					     sbpipe_readable(pipe)))
+			return -ERESTARTSYS;
+		mutex_lock(&pipe->rd_mutex);
+	}
+	mutex_unlock(&pipe->rd_mutex);
+
+	if (ret > 0) {
+		atomic64_inc(&pipe->reads);
+		sbpipe_wake(&pipe->wr_wait, EPOLLOUT | EPOLLWRNORM);
+		file_accessed(file);
+	}
+	kill_fasync(&pipe->fasync_writers, SIGIO, POLL_OUT);
+	return ret;
+}
+
+/*
+ * The ring room the write must find before it copies anything: a whole
+ * write of up to the atomic size, a whole packet, or else any byte.
+ */
+static u32 sbpipe_write_need(struct sbpipe_pipe *pipe, size_t total,
+			     size_t left)
+{
+	u32 atomic = sbpipe_atomic_size(pipe);
+
+	if (pipe->packet)
+		return sbpipe_packet_room(min_t(size_t, left, atomic));
+	return total <= atomic ? total : 1;
+}
+
+/*
+ * Under wr_mutex, with @room bytes free and at least what
+ * sbpipe_write_need() asks: copy one packet, or as much of the stream as
+ * fits, and publish it. A fault publishes nothing of this step.
+ */
+static ssize_t sbpipe_write_step(struct sbpipe_pipe *pipe,
+				 struct iov_iter *from, u32 room)
+{
+	size_t left = iov_iter_count(from);
+	u32 skip = 0, len;
+
+	if (pipe->packet) {
+		len = min_t(size_t, left, sbpipe_atomic_size(pipe));
+		sbpipe_ring_put(&pipe->ring, 0, &len, sizeof(len));
+		skip = SBPIPE_PACKET_HDR;
+	} else {
+		len = min_t(size_t, left, room);
+	}
+
+	if (sbpipe_ring_copy_from_iter(&pipe->ring, skip, len, from) < len)
+		return -EFAULT;
+
+	/* Counted before publishing: see sbpipe_pipe_queued(). */
+	atomic64_add(len, &pipe->bytes_written);
+	atomic64_add(len, &pipe->sandbox->bytes_written);
+	atomic64_add(len, &sbpipe_bytes_moved);
+	sbpipe_ring_produce(&pipe->ring, skip + len);
+	return len;
+}
+
+static int sbpipe_ring_prepare(struct sbpipe_pipe *pipe)
+{
+	int ret;
+
+	if (pipe->ring.data)
+		return 0;
+	ret = sbpipe_ring_alloc(&pipe->ring);
+	if (!ret)
+		atomic64_add(pipe->ring.cap, &sbpipe_ring_bytes_allocated);
+	return ret;
+}
+
+static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct sbpipe_pipe *pipe = file->private_data;
+	size_t total = iov_iter_count(from);
+	ssize_t done = 0, ret = 0;
+
+	if (!total)
+		return 0;
+
+	mutex_lock(&pipe->wr_mutex);
+	for (;;) {
+		unsigned int resizes;
+		u32 need, room;
+
+		if (READ_ONCE(pipe->shutdown) || !READ_ONCE(pipe->readers)) {
+			send_sig(SIGPIPE, current, 0);
+			ret = -EPIPE;
+			break;
+		}
+		ret = sbpipe_ring_prepare(pipe);
+		if (ret)
+			break;
+
+		need = sbpipe_write_need(pipe, total, iov_iter_count(from));
+		room = sbpipe_ring_space(&pipe->ring);
+		if (room >= need) {
+			ret = sbpipe_write_step(pipe, from, room);
+			if (ret < 0)
+				break;
+			done += ret;
+			ret = 0;
+			if (!iov_iter_count(from))
+				break;
+			continue;
+		}
+
+		if ((file->f_flags & O_NONBLOCK) ||
+		    (iocb->ki_flags & IOCB_NOWAIT)) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+
+		/*
+		 * Writers sleep non-exclusively: each waits for its own amount
+		 * of room, so waking just one could pick one that still does
+		 * not fit while another would.
+		 */
+		resizes = pipe->resizes;
+		mutex_unlock(&pipe->wr_mutex);
+		sbpipe_wake(&pipe->rd_wait, EPOLLIN | EPOLLRDNORM);
+		kill_fasync(&pipe->fasync_readers, SIGIO, POLL_IN);
+		sbpipe_count_wait(pipe);
+		wait_event_interruptible(pipe->wr_wait,
+					 sbpipe_writable(pipe, need, resizes));
+		mutex_lock(&pipe->wr_mutex);
+	}
+	mutex_unlock(&pipe->wr_mutex);
+
+	if (done) {
+		atomic64_inc(&pipe->writes);
+		sbpipe_wake(&pipe->rd_wait, EPOLLIN | EPOLLRDNORM);
+		if (sb_start_write_trylock(file_inode(file)->i_sb)) {
+			file_update_time(file);
+			sb_end_write(file_inode(file)->i_sb);
+		}
+	}
+	kill_fasync(&pipe->fasync_readers, SIGIO, POLL_IN);
+	return done ? done : ret;
+}
+
+static __poll_t sbpipe_poll(struct file *file, poll_table *wait)
+{
+	struct sbpipe_pipe *pipe = file->private_data;
+	bool shutdown;
+	__poll_t mask = 0;
+	u32 used, need;
+
+	/* Queue first, then look: a change after the look wakes us. */
+	if (file->f_mode & FMODE_READ)
+		poll_wait(file, &pipe->rd_wait, wait);
+	if (file->f_mode & FMODE_WRITE)
+		poll_wait(file, &pipe->wr_wait, wait);
+
+	shutdown = READ_ONCE(pipe->shutdown);
+	used = sbpipe_ring_used_racy(&pipe->ring);
+	if (file->f_mode & FMODE_READ) {
+		if (used && !shutdown)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (shutdown || !READ_ONCE(pipe->writers))
+			mask |= EPOLLHUP;
+	}
+	if (file->f_mode & FMODE_WRITE) {
+		need = min(READ_ONCE(pipe->atomic_size), READ_ONCE(pipe->size));
+		if (pipe->packet)
+			need = sbpipe_packet_room(need);
+		if (READ_ONCE(pipe->ring.cap) - used >= need)
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		if (shutdown || !READ_ONCE(pipe->readers))
+			mask |= EPOLLERR;
+	}
+	return mask;
+}
+
+/* Reached only by opening an end again, through /proc/<pid>/fd. */
+static int sbpipe_open(struct inode *inode, struct file *file)
+{
+	struct sbpipe_pipe *pipe = inode->i_private;
+	fmode_t mode = file->f_mode & (FMODE_READ | FMODE_WRITE);
+
+	/* As fifo_open(): an open that can neither read nor write fails. */
+	if (!mode)
+		return -EINVAL;
+
+	file->private_data = pipe;
+	stream_open(inode, file);
+	file->f_mode |= FMODE_NOWAIT;
+
+	/*
+	 * No waiting for a partner: like a native pipe's, this inode already
+	 * had both ends, and the other end may well still be open.
+	 */
+	spin_lock(&pipe->ends_lock);
+	if (mode & FMODE_READ)
+		WRITE_ONCE(pipe->readers, pipe->readers + 1);
+	if (mode & FMODE_WRITE)
+		WRITE_ONCE(pipe->writers, pipe->writers + 1);
+	spin_unlock(&pipe->ends_lock);
+	sbpipe_wake_all(pipe);
+	return 0;
+}
+
+static int sbpipe_release(struct inode *inode, struct file *file)
+{
+	struct sbpipe_pipe *pipe = file->private_data;
+	bool last;
+
+	spin_lock(&pipe->ends_lock);
+	if (file->f_mode & FMODE_READ)
+		WRITE_ONCE(pipe->readers, pipe->readers - 1);
+	if (file->f_mode & FMODE_WRITE)
+		/*
+		 * Pairs with smp_load_acquire() in sbpipe_has_writers(): what
+		 * this writer published is visible to a reader that sees it
+		 * gone.
+		 */
+		smp_store_release(&pipe->writers, pipe->writers - 1);
+	last = !pipe->readers || !pipe->writers;
+	spin_unlock(&pipe->ends_lock);
+
+	/* The last of one side: blocked readers see EOF, writers EPIPE. */
+	if (last)
+		sbpipe_wake_all(pipe);
+	return 0;
+}
+
+static int sbpipe_fasync(int fd, struct file *file, int on)
+{
+	struct sbpipe_pipe *pipe = file->private_data;
+	int ret = 0, rd_ret;
+
+	if (file->f_mode & FMODE_READ)
+		ret = fasync_helper(fd, file, on, &pipe->fasync_readers);
+	if ((file->f_mode & FMODE_WRITE) && ret >= 0) {
+		rd_ret = ret;
+		ret = fasync_helper(fd, file, on, &pipe->fasync_writers);
+		/* Take back only a reader entry this call added. */
+		if (ret < 0 && rd_ret > 0)
+			fasync_helper(-1, file, 0, &pipe->fasync_readers);
+	}
+	return ret;
+}
+
+static long sbpipe_pipe_info(struct sbpipe_pipe *pipe, void __user *argp)
+{
+	struct sbpipe_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.size = READ_ONCE(pipe->size);
+	info.atomic_size = min(READ_ONCE(pipe->atomic_size), info.size);
+	info.queued = sbpipe_pipe_queued(pipe);
+	info.readers = READ_ONCE(pipe->readers);
+	info.writers = READ_ONCE(pipe->writers);
+	if (pipe->packet)
+		info.flags |= SBPIPE_INFO_PACKET;
+	if (READ_ONCE(pipe->shutdown))
+		info.flags |= SBPIPE_INFO_SHUTDOWN;
+	info.bytes_written = atomic64_read(&pipe->bytes_written);
+	info.bytes_read = atomic64_read(&pipe->bytes_read);
+	info.writes = atomic64_read(&pipe->writes);
+	info.reads = atomic64_read(&pipe->reads);
+	info.ino = pipe->ino;
+	info.sandbox_id = pipe->sandbox->id;
+
+	if (copy_to_user(argp, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+static long sbpipe_pipe_get_size(struct sbpipe_pipe *pipe, void __user *argp)
+{
+	struct sbpipe_size args = { .size = READ_ONCE(pipe->size) };
+
+	if (copy_to_user(argp, &args, sizeof(args)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * With every lock of the pipe and its sandbox held: move the charge and
+ * the queued bytes to the new size. The charge grows first and shrinks
+ * last, so that undoing it is always a shrink, which cannot fail.
+ */
+static int sbpipe_pipe_resize(struct sbpipe_pipe *pipe, u32 size)
+{
+	struct sbpipe_sandbox *sb = pipe->sandbox;
+	struct sbpipe_ring *ring = &pipe->ring;
+	u32 old = pipe->size, cap = size;
+	u64 had = ring->data ? ring->cap : 0;
+	int ret;
+
+	if (pipe->shutdown)
+		return -ENODEV;
+	if (size > old) {
+		ret = sbpipe_sandbox_charge_resize(sb, pipe, size);
+		if (ret)
+			return ret;
+	}
+
+	if (pipe->packet)
+		cap += SBPIPE_PACKET_HDR;
+	if (sbpipe_ring_distance(ring->cap, ring->head, ring->tail) > cap)
+		ret = -EBUSY;
+	else
+		ret = sbpipe_ring_resize(ring, cap);
+	if (ret) {
+		if (size > old)
+			sbpipe_sandbox_charge_resize(sb, pipe, old);
+		return ret;
+	}
+	if (size < old)
+		sbpipe_sandbox_charge_resize(sb, pipe, size);
+
+	atomic64_add((ring->data ? cap : 0) - had,
+		     &sbpipe_ring_bytes_allocated);
+	WRITE_ONCE(pipe->resizes, pipe->resizes + 1);
+	return 0;
+}
+
+static long sbpipe_pipe_set_size(struct sbpipe_pipe *pipe, void __user *argp)
+{
+	struct sbpipe_sandbox *sb = pipe->sandbox;
+	struct sbpipe_size args;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+
+	if (args.__reserved || !args.size || args.size > SBPIPE_SIZE_LIMIT)
+		return -EINVAL;
+	if (args.size > READ_ONCE(sbpipe_max_size) &&
+	    !capable(CAP_SYS_RESOURCE)) {
+		sbpipe_sandbox_limit_hit(sb);
+		return -EPERM;
+	}
+
+	mutex_lock(&sb->lock);
+	mutex_lock(&pipe->rd_mutex);
+	mutex_lock(&pipe->wr_mutex);
+	ret = sbpipe_pipe_resize(pipe, args.size);
+	mutex_unlock(&pipe->wr_mutex);
+	mutex_unlock(&pipe->rd_mutex);
+	mutex_unlock(&sb->lock);
+	if (ret)
+		return ret;
+
+	/* Sleeping writers recompute their need; pollers look again. */
+	sbpipe_wake_all(pipe);
+
+	if (copy_to_user(argp, &args, sizeof(args)))
+		return -EFAULT;
+	return 0;
+}
+
+static long sbpipe_pipe_peek(struct file *file, struct sbpipe_pipe *pipe,
+			     void __user *argp)
+{
+	struct sbpipe_peek args;
+	u32 avail, skip = 0, len = 0, plen;
+	int ret = 0;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+
+	if (args.__reserved || (pipe->packet && args.offset))
+		return -EINVAL;
+
+	mutex_lock(&pipe->rd_mutex);
+	avail = READ_ONCE(pipe->shutdown) ? 0 : sbpipe_ring_avail(&pipe->ring);
+	if (pipe->packet && avail) {
+		sbpipe_ring_get(&pipe->ring, 0, &plen, sizeof(plen));
+		skip = SBPIPE_PACKET_HDR;
+		len = min(args.len, plen);
+	} else if (!pipe->packet && avail > args.offset) {
+		skip = args.offset;
+		len = min(args.len, avail - args.offset);
+	}
+	if (len)
+		ret = sbpipe_ring_copy_to_user(&pipe->ring, skip,
+					       u64_to_user_ptr(args.buf), len);
+	mutex_unlock(&pipe->rd_mutex);
+	if (ret)
+		return ret;
+
+	args.len = len;
+	if (copy_to_user(argp, &args, sizeof(args)))
+		return -EFAULT;
+	return 0;
+}
+
+static long sbpipe_pipe_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct sbpipe_pipe *pipe = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case FIONREAD:
+		return put_user(sbpipe_pipe_queued(pipe), (int __user *)argp);
+	case SBPIPE_IOC_INFO:
+		return sbpipe_pipe_info(pipe, argp);
+	case SBPIPE_IOC_GET_SIZE:
+		return sbpipe_pipe_get_size(pipe, argp);
+	case SBPIPE_IOC_SET_SIZE:
+		return sbpipe_pipe_set_size(pipe, argp);
+	case SBPIPE_IOC_PEEK:
+		return sbpipe_pipe_peek(file, pipe, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void sbpipe_pipe_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct sbpipe_pipe *pipe = file->private_data;
+	u32 size = READ_ONCE(pipe->size);
+
+	seq_printf(m, "sbpipe_pipe:\t%lu\n", pipe->ino);
+	seq_printf(m, "sandbox_id:\t%llu\n", pipe->sandbox->id);
+	seq_printf(m, "size:\t%u\n", size);
+	seq_printf(m, "atomic_size:\t%u\n",
+		   min(READ_ONCE(pipe->atomic_size), size));
+	seq_printf(m, "packet:\t%d\n", pipe->packet);
+	seq_printf(m, "shutdown:\t%d\n", READ_ONCE(pipe->shutdown));
+	seq_printf(m, "queued:\t%u\n", sbpipe_pipe_queued(pipe));
+	seq_printf(m, "readers:\t%u\n", READ_ONCE(pipe->readers));
+	seq_printf(m, "writers:\t%u\n", READ_ONCE(pipe->writers));
+	seq_printf(m, "bytes_written:\t%lld\n",
+		   atomic64_read(&pipe->bytes_written));
+	seq_printf(m, "bytes_read:\t%lld\n", atomic64_read(&pipe->bytes_read));
+	seq_printf(m, "writes:\t%lld\n", atomic64_read(&pipe->writes));
+	seq_printf(m, "reads:\t%lld\n", atomic64_read(&pipe->reads));
+}
+
+static const struct file_operations sbpipe_pipe_fops = {
+	.owner		= THIS_MODULE,
+	.open		= sbpipe_open,
+	.read_iter	= sbpipe_read_iter,
+	.write_iter	= sbpipe_write_iter,
+	.poll		= sbpipe_poll,
+	.unlocked_ioctl	= sbpipe_pipe_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= sbpipe_release,
+	.fasync		= sbpipe_fasync,
+#ifdef SBPIPE_HAVE_COPY_SPLICE_READ
+	.splice_read	= copy_splice_read,
+#else
+	.splice_read	= generic_file_splice_read,
+#endif
+	.splice_write	= iter_file_splice_write,
+	.show_fdinfo	= sbpipe_pipe_show_fdinfo,
+};
+
+/**
+ * sbpipe_pipe_shutdown() - end a pipe for good, with its sandbox's lock held
+ * @pipe: the pipe
+ *
+ * Readers see EOF and writers EPIPE from now on, and the ring is freed.
+ * The wakeups come first, so that sleepers let go of nothing: they hold no
+ * mutex while asleep, and a reader or writer busy copying finishes before
+ * the ring goes.
+ */
+void sbpipe_pipe_shutdown(struct sbpipe_pipe *pipe)
+{
+	WRITE_ONCE(pipe->shutdown, true);
+	sbpipe_wake_all(pipe);
+
+	mutex_lock(&pipe->rd_mutex);
+	mutex_lock(&pipe->wr_mutex);
+	if (pipe->ring.data)
+		atomic64_sub(pipe->ring.cap, &sbpipe_ring_bytes_allocated);
+	sbpipe_ring_free(&pipe->ring);
+	mutex_unlock(&pipe->wr_mutex);
+	mutex_unlock(&pipe->rd_mutex);
+}
+
+/*
+ * An idle pipe, one that has never carried data, costs this structure
+ * (NOTE: measured in a guest, see the measurement below), an inode and a
+ * dentry of the pseudo filesystem, and its two struct files; its ring is
+ * allocated only by the first write.
+ */
+static struct sbpipe_pipe *sbpipe_pipe_alloc(struct sbpipe_sandbox *sb,
+					     u32 size, u32 atomic, bool packet)
+{
+	struct sbpipe_pipe *pipe;
+	int ret;
+
+	pipe = kzalloc(sizeof(*pipe), GFP_KERNEL_ACCOUNT);
+	if (!pipe)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_init(&pipe->rd_mutex);
+	mutex_init(&pipe->wr_mutex);
+	init_waitqueue_head(&pipe->rd_wait);
+	init_waitqueue_head(&pipe->wr_wait);
+	spin_lock_init(&pipe->ends_lock);
+	pipe->size = size;
+	pipe->atomic_size = atomic;
+	pipe->packet = packet;
+	pipe->ring.cap = packet ? sbpipe_packet_room(size) : size;
+	pipe->owner = current_uid();
+	INIT_LIST_HEAD(&pipe->sandbox_node);
+
+	ret = sbpipe_sandbox_add_pipe(sb, pipe);
+	if (ret) {
+		kfree(pipe);
+		return ERR_PTR(ret);
+	}
+	atomic_inc(&sbpipe_nr_pipes);
+	return pipe;
+}
+
+static void sbpipe_pipe_free(struct sbpipe_pipe *pipe)
+{
+	sbpipe_sandbox_remove_pipe(pipe->sandbox, pipe);
+	if (pipe->ring.data)
+		atomic64_sub(pipe->ring.cap, &sbpipe_ring_bytes_allocated);
+	sbpipe_ring_free(&pipe->ring);
+	atomic_dec(&sbpipe_nr_pipes);
+	kfree(pipe);
+}
+
+static struct inode *sbpipe_inode_new(struct sbpipe_pipe *pipe)
+{
+	struct inode *inode = new_inode(sbpipe_mnt->mnt_sb);
+
+	if (!inode)
+		return NULL;
+
+	inode->i_ino = get_next_ino();
+	inode->i_private = pipe;
+	inode->i_fop = &sbpipe_pipe_fops;
+	/*
+	 * Dirty from the start, as a native pipe's inode, so that time
+	 * updates never put it on a writeback list it has no use for.
+	 */
+	inode->i_state = I_DIRTY;
+	inode->i_mode = S_IFIFO | 0600;
+	inode->i_uid = current_fsuid();
+	inode->i_gid = current_fsgid();
+#ifdef SBPIPE_HAVE_SIMPLE_INODE_INIT_TS
+	simple_inode_init_ts(inode);
+#else
+	inode->i_atime = current_time(inode);
+	inode->i_mtime = inode->i_atime;
+	inode->i_ctime = inode->i_atime;
+#endif
+	pipe->ino = inode->i_ino;
+	return inode;
+}
+
+/*
+ * The two ends of a new pipe. The files do not come from an open, so each
+ * takes the module reference an open would; the inode owns @pipe from the
+ * start, and frees it when it goes.
+ */
+static int sbpipe_files_new(struct sbpipe_pipe *pipe, unsigned int flags,
+			    struct file **res)
+{
+	struct inode *inode = sbpipe_inode_new(pipe);
+	struct file *rfile, *wfile;
+
+	if (!inode) {
+		sbpipe_pipe_free(pipe);
+		return -ENOMEM;
+	}
+	pipe->readers = 1;
+	pipe->writers = 1;
+
+	wfile = alloc_file_pseudo(inode, sbpipe_mnt, "",
+				  O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)),
+				  &sbpipe_pipe_fops);
+	if (IS_ERR(wfile)) {
+		iput(inode);
+		return PTR_ERR(wfile);
+	}
+	__module_get(THIS_MODULE);
+	wfile->private_data = pipe;
+
+	/* Each end has a dentry of its own; both hold the one inode. */
+	ihold(inode);
+	rfile = alloc_file_pseudo(inode, sbpipe_mnt, "",
+				  O_RDONLY | (flags & O_NONBLOCK),
+				  &sbpipe_pipe_fops);
+	if (IS_ERR(rfile)) {
+		iput(inode);
+		fput(wfile);
+		return PTR_ERR(rfile);
+	}
+	__module_get(THIS_MODULE);
+	rfile->private_data = pipe;
+
+	stream_open(inode, rfile);
+	stream_open(inode, wfile);
+	rfile->f_mode |= FMODE_NOWAIT;
+	wfile->f_mode |= FMODE_NOWAIT;
+	res[0] = rfile;
+	res[1] = wfile;
+	return 0;
+}
+
+/* The size a creation asks for, or its default. */
+static u32 sbpipe_create_size(struct sbpipe_sandbox *sb, u32 size)
+{
+	if (size)
+		return size;
+	size = min_t(u32, SBPIPE_DEFAULT_SIZE, READ_ONCE(sb->max_size));
+	if (!capable(CAP_SYS_RESOURCE))
+		size = min(size, READ_ONCE(sbpipe_max_size));
+	return size;
+}
+
+/**
+ * sbpipe_pipe_create() - SBPIPE_IOC_CREATE: a new pipe in a sandbox
+ * @sb: the sandbox
+ * @argp: the user's struct sbpipe_create
+ *
+ * The fds are installed last, once nothing can fail any more, so that an
+ * error leaves neither an fd nor a pipe behind.
+ *
+ * Return: 0, or a negative errno.
+ */
+long sbpipe_pipe_create(struct sbpipe_sandbox *sb, void __user *argp)
+{
+	struct sbpipe_create args;
+	struct sbpipe_pipe *pipe;
+	struct file *files[2];
+	int rfd, wfd, ret;
+	u32 size;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+
+	if (args.flags & ~SBPIPE_CREATE_FLAGS)
+		return -EINVAL;
+	if (memchr_inv(args.__reserved, 0, sizeof(args.__reserved)))
+		return -EINVAL;
+	size = sbpipe_create_size(sb, args.size);
+	if (size > SBPIPE_SIZE_LIMIT)
+		return -EINVAL;
+	if (size > READ_ONCE(sbpipe_max_size) && !capable(CAP_SYS_RESOURCE)) {
+		sbpipe_sandbox_limit_hit(sb);
+		return -EPERM;
+	}
+
+	rfd = get_unused_fd_flags(args.flags & O_CLOEXEC);
+	if (rfd < 0)
+		return rfd;
+	wfd = get_unused_fd_flags(args.flags & O_CLOEXEC);
+	if (wfd < 0) {
+		ret = wfd;
+		goto err_put_rfd;
+	}
+	pipe = sbpipe_pipe_alloc(sb, size,
+				 args.atomic_size ?: SBPIPE_DEFAULT_ATOMIC,
+				 args.flags & O_DIRECT);
+	if (IS_ERR(pipe)) {
+		ret = PTR_ERR(pipe);
+		goto err_put_wfd;
+	}
+	ret = sbpipe_files_new(pipe, args.flags, files);
+	if (ret)
+		goto err_put_wfd;
+
+	args.rfd = rfd;
+	args.wfd = wfd;
+	if (copy_to_user(argp, &args, sizeof(args))) {
+		ret = -EFAULT;
+		goto err_fput;
+	}
+
+	fd_install(rfd, files[0]);
+	fd_install(wfd, files[1]);
+	return 0;
+
+err_fput:
+	fput(files[0]);
+	fput(files[1]);
+err_put_wfd:
+	put_unused_fd(wfd);
+err_put_rfd:
+	put_unused_fd(rfd);
+	return ret;
+}
+
+/* The name readlink() shows for an end in /proc/<pid>/fd, at @buf's end. */
+static char *sbpipe_fs_dname(struct dentry *dentry, char *buf, int len)
+{
+	char name[32];
+	int n;
+
+	n = snprintf(name, sizeof(name), "sbpipe:[%lu]",
+		     d_inode(dentry)->i_ino) + 1;
+	if (n > len)
+		return ERR_PTR(-ENAMETOOLONG);
+	return memcpy(buf + len - n, name, n);
+}
+
+static const struct dentry_operations sbpipe_fs_dops = {
+	.d_dname	= sbpipe_fs_dname,
+};
+
+static void sbpipe_fs_evict_inode(struct inode *inode)
+{
+	struct sbpipe_pipe *pipe = inode->i_private;
+
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	if (pipe)
+		sbpipe_pipe_free(pipe);
+}
+
+static const struct super_operations sbpipe_fs_sops = {
+	.statfs		= simple_statfs,
+	.drop_inode	= generic_delete_inode,
+	.evict_inode	= sbpipe_fs_evict_inode,
+};
+
+static int sbpipe_fs_init_fs_context(struct fs_context *fc)
+{
+	struct pseudo_fs_context *ctx = init_pseudo(fc, SBPIPE_FS_MAGIC);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->ops = &sbpipe_fs_sops;
+	ctx->dops = &sbpipe_fs_dops;
+	return 0;
+}
+
+/*
+ * Never registered, so never mountable from userspace. NOTE: no .owner:
+ * the superblock would hold that module reference for as long as the
+ * kern_mount lives, which is until module exit, so the module could never
+ * be unloaded. Open files hold the module instead, through their fops.
+ */
+static struct file_system_type sbpipe_fs_type = {
+	.name		= "sbpipefs",
+	.init_fs_context = sbpipe_fs_init_fs_context,
+	.kill_sb	= kill_anon_super,
+};
+
+/**
+ * sbpipe_fs_init() - mount the pseudo filesystem the pipe ends live on
+ *
+ * Return: 0, or a negative errno.
+ */
+int sbpipe_fs_init(void)
+{
+	sbpipe_mnt = kern_mount(&sbpipe_fs_type);
+	return PTR_ERR_OR_ZERO(sbpipe_mnt);
+}
+
+/**
+ * sbpipe_fs_exit() - unmount it, once no pipe end is open
+ */
+void sbpipe_fs_exit(void)
+{
+	kern_unmount(sbpipe_mnt);
+}
