@@ -46,44 +46,6 @@
 #define POLL_ALL	(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | \
 			 POLLRDBAND | POLLWRNORM | POLLWRBAND)
 
-/* The byte at offset @off of the stream the tests write. */
-static unsigned char pattern_byte(size_t off)
-{
-	return off % 251;
-}
-
-static void pattern_fill(unsigned char *buf, size_t off, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = pattern_byte(off + i);
-}
-
-/* Whether @buf holds the pattern from stream offset @off on. */
-static bool pattern_matches(const unsigned char *buf, size_t off, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (buf[i] != pattern_byte(off + i))
-			return false;
-	return true;
-}
-
-static int set_nonblocking(int fd, bool nonblocking)
-{
-	int flags = fcntl(fd, F_GETFL);
-
-	if (flags < 0)
-		return -1;
-	if (nonblocking)
-		flags |= O_NONBLOCK;
-	else
-		flags &= ~O_NONBLOCK;
-	return fcntl(fd, F_SETFL, flags);
-}
-
 /* Writes @len bytes of the pattern from offset @off in one write(). */
 static ssize_t write_pattern(int wfd, size_t off, size_t len)
 {
@@ -96,33 +58,6 @@ static ssize_t write_pattern(int wfd, size_t off, size_t len)
 	ret = write(wfd, buf, len);
 	free(buf);
 	return ret;
-}
-
-/*
- * Writes the pattern into @wfd without blocking until the pipe is full,
- * from stream offset @off on. Returns the bytes written, or -1 when a write
- * fails with something other than EAGAIN.
- */
-static ssize_t fill_pipe(int wfd, size_t off)
-{
-	unsigned char buf[4096];
-	size_t total = 0;
-	ssize_t ret;
-
-	if (set_nonblocking(wfd, true))
-		return -1;
-	for (;;) {
-		pattern_fill(buf, off + total, sizeof(buf));
-		ret = write(wfd, buf, sizeof(buf));
-		if (ret <= 0)
-			break;
-		total += ret;
-	}
-	if (ret < 0 && errno != EAGAIN)
-		return -1;
-	if (set_nonblocking(wfd, false))
-		return -1;
-	return total;
 }
 
 /*
@@ -296,15 +231,6 @@ static bool sigpipe_pending(void)
 	sigset_t set;
 
 	return !sigpending(&set) && sigismember(&set, SIGPIPE);
-}
-
-static int block_sigpipe(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	return sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
 FIXTURE(pipe) {

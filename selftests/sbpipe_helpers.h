@@ -8,6 +8,7 @@
 #define SBPIPE_HELPERS_H
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -299,6 +300,81 @@ static inline int fdinfo_value(int fd, const char *key,
 	}
 	fclose(file);
 	return ret;
+}
+
+/* The byte at offset @off of the stream the tests write. */
+static inline unsigned char pattern_byte(size_t off)
+{
+	return off % 251;
+}
+
+static inline void pattern_fill(unsigned char *buf, size_t off, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = pattern_byte(off + i);
+}
+
+/* Whether @buf holds the pattern from stream offset @off on. */
+static inline bool pattern_matches(const unsigned char *buf, size_t off, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != pattern_byte(off + i))
+			return false;
+	return true;
+}
+
+static inline int set_nonblocking(int fd, bool nonblocking)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0)
+		return -1;
+	if (nonblocking)
+		flags |= O_NONBLOCK;
+	else
+		flags &= ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, flags);
+}
+
+/*
+ * Writes the pattern into @wfd without blocking until the pipe is full,
+ * from stream offset @off on. Returns the bytes written, or -1 when a write
+ * fails with something other than EAGAIN.
+ */
+static inline ssize_t fill_pipe(int wfd, size_t off)
+{
+	/* Above the atomic size, so that the last write fills what is left. */
+	unsigned char buf[2 * PIPE_BUF];
+	size_t total = 0;
+	ssize_t ret;
+
+	if (set_nonblocking(wfd, true))
+		return -1;
+	for (;;) {
+		pattern_fill(buf, off + total, sizeof(buf));
+		ret = write(wfd, buf, sizeof(buf));
+		if (ret <= 0)
+			break;
+		total += ret;
+	}
+	if (ret < 0 && errno != EAGAIN)
+		return -1;
+	if (set_nonblocking(wfd, false))
+		return -1;
+	return total;
+}
+
+static inline int block_sigpipe(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	return sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
 #endif /* SBPIPE_HELPERS_H */
