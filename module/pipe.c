@@ -25,6 +25,7 @@
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/splice.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -666,6 +667,45 @@ static void sbpipe_pipe_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "reads:\t%lld\n", atomic64_read(&pipe->reads));
 }
 
+/*
+ * Splicing with SPLICE_F_NONBLOCK must not block on this end, as it would
+ * not on a native pipe; but the generic helpers call read_iter and
+ * write_iter with no way to say so, hence a look first.
+ * NOTE: another reader or writer may take what the look saw, and the splice
+ * then blocks as a read or write of a blocking file would.
+ */
+static ssize_t sbpipe_splice_read(struct file *in, loff_t *ppos,
+				  struct pipe_inode_info *opipe, size_t len,
+				  unsigned int flags)
+{
+	struct sbpipe_pipe *pipe = in->private_data;
+
+	if ((flags & SPLICE_F_NONBLOCK) && !sbpipe_readable(pipe))
+		return -EAGAIN;
+#ifdef SBPIPE_HAVE_COPY_SPLICE_READ
+	return copy_splice_read(in, ppos, opipe, len, flags);
+#else
+	return generic_file_splice_read(in, ppos, opipe, len, flags);
+#endif
+}
+
+static ssize_t sbpipe_splice_write(struct pipe_inode_info *ipipe,
+				   struct file *out, loff_t *ppos, size_t len,
+				   unsigned int flags)
+{
+	struct sbpipe_pipe *pipe = out->private_data;
+	u32 need;
+
+	need = min_t(size_t, len, min(READ_ONCE(pipe->atomic_size),
+				      READ_ONCE(pipe->size)));
+	if (pipe->packet)
+		need = sbpipe_packet_room(need);
+	if ((flags & SPLICE_F_NONBLOCK) &&
+	    !sbpipe_writable(pipe, need, READ_ONCE(pipe->resizes)))
+		return -EAGAIN;
+	return iter_file_splice_write(ipipe, out, ppos, len, flags);
+}
+
 static const struct file_operations sbpipe_pipe_fops = {
 	.owner		= THIS_MODULE,
 	.open		= sbpipe_open,
@@ -676,12 +716,8 @@ static const struct file_operations sbpipe_pipe_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= sbpipe_release,
 	.fasync		= sbpipe_fasync,
-#ifdef SBPIPE_HAVE_COPY_SPLICE_READ
-	.splice_read	= copy_splice_read,
-#else
-	.splice_read	= generic_file_splice_read,
-#endif
-	.splice_write	= iter_file_splice_write,
+	.splice_read	= sbpipe_splice_read,
+	.splice_write	= sbpipe_splice_write,
 	.show_fdinfo	= sbpipe_pipe_show_fdinfo,
 };
 

@@ -365,18 +365,6 @@ static bool sbpipe_limit_allowed(u64 new, u64 old, u64 dflt)
 	return new <= old || new <= dflt || capable(CAP_SYS_RESOURCE);
 }
 
-/* Under sb->lock: the largest ring size a pipe of @sb has. */
-static u32 sbpipe_sandbox_largest(struct sbpipe_sandbox *sb)
-{
-	struct sbpipe_pipe *pipe;
-	u32 largest = 0;
-
-	list_for_each_entry(pipe, &sb->pipes, sandbox_node)
-		if (pipe->charged)
-			largest = max(largest, pipe->size);
-	return largest;
-}
-
 /**
  * sbpipe_sandbox_set_limits() - SBPIPE_IOC_SET_LIMITS
  * @sb: the sandbox
@@ -385,7 +373,9 @@ static u32 sbpipe_sandbox_largest(struct sbpipe_sandbox *sb)
  * Return: 0; -EINVAL for unknown flags, non-zero reserved fields or
  * SBPIPE_SANDBOX_SHUTDOWN asked for; -EPERM once sealed, for clearing a
  * flag or for raising a limit above its default without
- * CAP_SYS_RESOURCE; -EBUSY for a limit below what is in use; -EFAULT.
+ * CAP_SYS_RESOURCE; -EBUSY for max_pipes or max_bytes below what is in
+ * use; -EFAULT. A max_size below the size of existing pipes is accepted:
+ * like pipe-max-size, it bounds creations and resizes, not what exists.
  */
 long sbpipe_sandbox_set_limits(struct sbpipe_sandbox *sb, void __user *argp)
 {
@@ -415,8 +405,7 @@ long sbpipe_sandbox_set_limits(struct sbpipe_sandbox *sb, void __user *argp)
 					 READ_ONCE(sbpipe_default_max_bytes))) {
 		ret = -EPERM;
 	} else if (args.max_pipes < sb->nr_pipes ||
-		   args.max_bytes < sb->bytes_reserved ||
-		   args.max_size < sbpipe_sandbox_largest(sb)) {
+		   args.max_bytes < sb->bytes_reserved) {
 		ret = -EBUSY;
 	} else {
 		sb->max_pipes = args.max_pipes;
