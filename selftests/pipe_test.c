@@ -44,7 +44,7 @@
 
 /* Every poll bit a test asks for; POLLERR and POLLHUP always come. */
 #define POLL_ALL	(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | \
-			 POLLRDBAND | POLLWRNORM | POLLWRBAND)
+			 POLLRDBAND | POLLWRNORM | POLLWRBAND | POLLRDHUP)
 
 /* Writes @len bytes of the pattern from offset @off in one write(). */
 static ssize_t write_pattern(int wfd, size_t off, size_t len)
@@ -121,57 +121,6 @@ static int epoll_watch(int fd, unsigned int events)
 		return -1;
 	}
 	return ep;
-}
-
-/*
- * A read or a write run by a thread of its own, so that the test can wake
- * it while it is blocked and check how it returned.
- */
-struct blocked_io {
-	int fd;			/* the end to read from or write to */
-	bool write;		/* write @len bytes of @buf rather than read */
-	void *buf;		/* data to write, or room for what is read */
-	size_t len;		/* bytes to move */
-	pid_t tid;		/* the thread's id, 0 until it runs */
-	ssize_t ret;		/* what read() or write() returned */
-	int err;		/* errno after that call */
-	pthread_t thread;	/* the thread doing the call */
-};
-
-static void *blocked_io_run(void *arg)
-{
-	struct blocked_io *io = arg;
-
-	__atomic_store_n(&io->tid, gettid(), __ATOMIC_RELEASE);
-	if (io->write)
-		io->ret = write(io->fd, io->buf, io->len);
-	else
-		io->ret = read(io->fd, io->buf, io->len);
-	io->err = errno;
-	return NULL;
-}
-
-/* Starts @io and waits until its thread sleeps; false if it never does. */
-static bool blocked_io_start(struct blocked_io *io)
-{
-	pid_t tid;
-
-	io->tid = 0;
-	if (pthread_create(&io->thread, NULL, blocked_io_run, io))
-		return false;
-	while (!(tid = __atomic_load_n(&io->tid, __ATOMIC_ACQUIRE)))
-		sleep_ms(1);
-	return wait_until_sleeping(tid, false);
-}
-
-/* Waits for @io's call to return; false if it does not in time. */
-static bool blocked_io_finish(struct blocked_io *io)
-{
-	struct timespec deadline;
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += SBPIPE_WAIT_MS / 1000;
-	return !pthread_timedjoin_np(io->thread, NULL, &deadline);
 }
 
 /* SIGUSR1s handled; the handler runs in the thread it interrupts. */
@@ -590,6 +539,36 @@ TEST_F(pipe, zero_length_write_without_a_reader_returns_zero)
 	EXPECT_FALSE(sigpipe_pending());
 }
 
+/* A page that no access may touch, for EFAULT tests; MAP_FAILED on error. */
+static void *inaccessible_page(void)
+{
+	return mmap(NULL, sysconf(_SC_PAGESIZE), PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+TEST_F(pipe, read_into_a_bad_buffer_fails_with_efault_keeping_the_data)
+{
+	void *bad = inaccessible_page();
+	char buf[8];
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(5, write(self->wfd, "hello", 5));
+	EXPECT_EQ(-1, read(self->rfd, bad, 5));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(5, queued_bytes(self->rfd));
+	EXPECT_EQ(5, read(self->rfd, buf, sizeof(buf)));
+}
+
+TEST_F(pipe, write_from_a_bad_buffer_fails_with_efault_queueing_nothing)
+{
+	void *bad = inaccessible_page();
+
+	ASSERT_NE(MAP_FAILED, bad);
+	EXPECT_EQ(-1, write(self->wfd, bad, 5));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, queued_bytes(self->rfd));
+}
+
 /* the wrong end, and offsets */
 
 TEST_F(pipe, read_from_the_write_end_fails_with_ebadf)
@@ -649,15 +628,58 @@ TEST_F(pipe, both_ends_are_fifos_sharing_one_inode)
 	close(fds[1]);
 }
 
+/* Opens end @fd again through /proc/self/fd; the new fd or -1. */
+static int reopen_through_proc(int fd, int flags)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, flags | O_CLOEXEC);
+}
+
+/*
+ * Closes the pipe's original write end and checks that @writer, another
+ * open of it, alone keeps the pipe open until it is closed too.
+ */
+static void expect_writer_keeps_pipe_open(struct __test_metadata *_metadata,
+					  FIXTURE_DATA(pipe) *self, int writer)
+{
+	char buf[8];
+
+	ASSERT_LE(0, writer);
+	ASSERT_EQ(0, close(self->wfd));
+	self->wfd = -1;
+	ASSERT_EQ(0, set_nonblocking(self->rfd, true));
+
+	EXPECT_EQ(-1, read(self->rfd, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(1, write(writer, "x", 1));
+	EXPECT_EQ(1, read(self->rfd, buf, sizeof(buf)));
+	ASSERT_EQ(0, close(writer));
+	EXPECT_EQ(0, read(self->rfd, buf, sizeof(buf)));
+}
+
+TEST_F(pipe, both_ends_belong_to_the_creator_with_mode_0600)
+{
+	struct stat st;
+	int end;
+
+	for (end = 0; end < 2; end++) {
+		ASSERT_EQ(0, fstat(end ? self->wfd : self->rfd, &st));
+		EXPECT_EQ((mode_t)(S_IFIFO | 0600), st.st_mode);
+		EXPECT_EQ(geteuid(), st.st_uid);
+		EXPECT_EQ(getegid(), st.st_gid);
+		EXPECT_EQ((nlink_t)1, st.st_nlink);
+		EXPECT_EQ(0, st.st_size);
+	}
+}
+
 TEST_F(pipe, read_end_reopened_through_proc_reads_from_the_pipe)
 {
-	char path[64], buf[8];
-	int fd;
+	int fd = reopen_through_proc(self->rfd, O_RDONLY);
+	char buf[8];
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->rfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-
 	ASSERT_EQ(3, write(self->wfd, "abc", 3));
 	EXPECT_EQ(3, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "abc", 3));
@@ -666,22 +688,47 @@ TEST_F(pipe, read_end_reopened_through_proc_reads_from_the_pipe)
 
 TEST_F(pipe, write_end_reopened_through_proc_keeps_the_pipe_open)
 {
-	char path[64], buf[8];
+	expect_writer_keeps_pipe_open(_metadata, self,
+				      reopen_through_proc(self->wfd, O_WRONLY));
+}
+
+TEST_F(pipe, read_end_reopened_read_write_counts_as_a_writer_too)
+{
+	expect_writer_keeps_pipe_open(_metadata, self,
+				      reopen_through_proc(self->rfd, O_RDWR));
+}
+
+/*
+ * Unlike a FIFO's, a pipe's open waits for no partner and never fails with
+ * ENXIO: the reopened end just sees the other end gone.
+ */
+TEST_F(pipe, write_end_reopened_without_a_reader_opens_at_once_and_gets_epipe)
+{
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->wfd);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_EQ(0, block_sigpipe());
+	ASSERT_EQ(0, close(self->rfd));
+	self->rfd = -1;
+
+	fd = reopen_through_proc(self->wfd, O_WRONLY);
 	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, write(fd, "x", 1));
+	EXPECT_EQ(EPIPE, errno);
+	close(fd);
+}
+
+TEST_F(pipe, read_end_reopened_without_a_writer_opens_at_once_and_reads_eof)
+{
+	char buf[8];
+	int fd;
+
 	ASSERT_EQ(0, close(self->wfd));
 	self->wfd = -1;
-	ASSERT_EQ(0, set_nonblocking(self->rfd, true));
 
-	EXPECT_EQ(-1, read(self->rfd, buf, sizeof(buf)));
-	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(1, write(fd, "x", 1));
-	EXPECT_EQ(1, read(self->rfd, buf, sizeof(buf)));
+	fd = reopen_through_proc(self->rfd, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
 	close(fd);
-	EXPECT_EQ(0, read(self->rfd, buf, sizeof(buf)));
 }
 
 /* fcntl */
@@ -993,22 +1040,23 @@ TEST_F(pipe, splice_moves_data_out_of_a_native_pipe)
 	close(native[1]);
 }
 
+TEST_F(pipe, nonblocking_splice_from_an_empty_pipe_fails_with_eagain)
+{
+	int native[2];
+
+	ASSERT_EQ(0, pipe2(native, O_CLOEXEC));
+	EXPECT_EQ(-1, splice(self->rfd, NULL, native[1], NULL, 5,
+			     SPLICE_F_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+	close(native[0]);
+	close(native[1]);
+}
+
 /* fork, dup and close */
 
 TEST_F(pipe, dup_of_the_write_end_keeps_the_pipe_open_until_both_close)
 {
-	int dupfd = dup(self->wfd);
-	char buf[8];
-
-	ASSERT_LE(0, dupfd);
-	ASSERT_EQ(0, close(self->wfd));
-	self->wfd = -1;
-	ASSERT_EQ(0, set_nonblocking(self->rfd, true));
-
-	EXPECT_EQ(-1, read(self->rfd, buf, sizeof(buf)));
-	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, close(dupfd));
-	EXPECT_EQ(0, read(self->rfd, buf, sizeof(buf)));
+	expect_writer_keeps_pipe_open(_metadata, self, dup(self->wfd));
 }
 
 TEST_F(pipe, dup_of_the_read_end_keeps_writes_working_until_both_close)
@@ -1112,7 +1160,13 @@ TEST_F(pipe, signal_interrupts_a_blocked_write_with_eintr)
 	EXPECT_EQ(self->size, queued_bytes(self->rfd));
 }
 
-TEST_F(pipe, signal_interrupting_a_partial_write_returns_the_bytes_written)
+/*
+ * Blocks a writer of more than the pipe holds and signals it once the pipe
+ * is full; with or without SA_RESTART, the write returns what it wrote.
+ */
+static void expect_partial_write_on_signal(struct __test_metadata *_metadata,
+					   FIXTURE_DATA(pipe) *self,
+					   bool restart)
 {
 	ssize_t len = self->size + self->atomic;
 	unsigned char *buf = malloc(len);
@@ -1122,13 +1176,42 @@ TEST_F(pipe, signal_interrupting_a_partial_write_returns_the_bytes_written)
 
 	ASSERT_NE(NULL, buf);
 	pattern_fill(buf, 0, len);
-	ASSERT_EQ(0, catch_sigusr1(false));
+	ASSERT_EQ(0, catch_sigusr1(restart));
 	ASSERT_TRUE(blocked_io_start(&io));
 	ASSERT_EQ(0, pthread_kill(io.thread, SIGUSR1));
 	ASSERT_TRUE(blocked_io_finish(&io));
 	EXPECT_EQ(self->size, io.ret);
 	EXPECT_TRUE(drain_pattern(self->rfd, 0, self->size));
 	free(buf);
+}
+
+TEST_F(pipe, signal_interrupting_a_partial_write_returns_the_bytes_written)
+{
+	expect_partial_write_on_signal(_metadata, self, false);
+}
+
+TEST_F(pipe, signal_with_sa_restart_still_ends_a_partial_write)
+{
+	expect_partial_write_on_signal(_metadata, self, true);
+}
+
+TEST_F(pipe, signal_with_sa_restart_resumes_a_blocked_write)
+{
+	struct blocked_io io = {
+		.fd = self->wfd, .write = true, .buf = "x", .len = 1,
+	};
+
+	ASSERT_EQ(0, catch_sigusr1(true));
+	ASSERT_EQ(self->size, fill_pipe(self->wfd, 0));
+	ASSERT_TRUE(blocked_io_start(&io));
+	ASSERT_EQ(0, pthread_kill(io.thread, SIGUSR1));
+	while (!__atomic_load_n(&signals_caught, __ATOMIC_RELAXED))
+		sleep_ms(1);
+	ASSERT_TRUE(wait_until_sleeping(io.tid, false));
+
+	ASSERT_TRUE(drain_pattern(self->rfd, 0, self->atomic));
+	ASSERT_TRUE(blocked_io_finish(&io));
+	EXPECT_EQ(1, io.ret);
 }
 
 TEST_F(pipe, signal_with_sa_restart_resumes_a_blocked_read)
@@ -1422,7 +1505,6 @@ TEST_F(sbpipe, info_reports_the_pipe_and_its_traffic)
 TEST_F(sbpipe, info_counts_open_files_not_descriptors)
 {
 	struct sbpipe_info info;
-	char path[64];
 	int dupfd, fd;
 
 	ASSERT_EQ(0, sbpipe_create(self->sandbox, 0, 0, 0, self->fds));
@@ -1431,8 +1513,7 @@ TEST_F(sbpipe, info_counts_open_files_not_descriptors)
 	ASSERT_EQ(0, sbpipe_info(self->fds[0], &info));
 	EXPECT_EQ(1U, info.readers);
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->fds[1]);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = reopen_through_proc(self->fds[1], O_WRONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, sbpipe_info(self->fds[0], &info));
 	EXPECT_EQ(1U, info.readers);

@@ -682,28 +682,19 @@ TEST_F(sandbox, stats_match_a_scripted_workload)
 	close_pipe(b);
 }
 
-static void *write_after_a_while(void *arg)
-{
-	int wfd = *(int *)arg;
-
-	sleep_ms(100);
-	return write(wfd, "w", 1) == 1 ? NULL : arg;
-}
-
 TEST_F(sandbox, stats_count_one_wait_for_a_reader_that_slept_once)
 {
 	struct sbpipe_stats stats;
-	pthread_t writer;
-	void *result;
 	char buf[8];
 	int fds[2];
+	struct blocked_io io = { .buf = buf, .len = sizeof(buf) };
 
 	ASSERT_EQ(0, sbpipe_create(self->fd, O_CLOEXEC, 0, 0, fds));
-	ASSERT_EQ(0, pthread_create(&writer, NULL, write_after_a_while,
-				    &fds[1]));
-	EXPECT_EQ(1, read(fds[0], buf, sizeof(buf)));
-	ASSERT_EQ(0, pthread_join(writer, &result));
-	ASSERT_EQ(NULL, result);
+	io.fd = fds[0];
+	ASSERT_TRUE(blocked_io_start(&io));
+	ASSERT_EQ(1, write(fds[1], "w", 1));
+	ASSERT_TRUE(blocked_io_finish(&io));
+	EXPECT_EQ(1, io.ret);
 
 	ASSERT_EQ(0, sbpipe_stats(self->fd, &stats));
 	EXPECT_EQ(1ULL, stats.waits);

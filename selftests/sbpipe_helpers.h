@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -375,6 +376,57 @@ static inline int block_sigpipe(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	return sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+/*
+ * A read or a write run by a thread of its own, so that the test can wake
+ * it while it is blocked and check how it returned.
+ */
+struct blocked_io {
+	int fd;			/* the end to read from or write to */
+	bool write;		/* write @len bytes of @buf rather than read */
+	void *buf;		/* data to write, or room for what is read */
+	size_t len;		/* bytes to move */
+	pid_t tid;		/* the thread's id, 0 until it runs */
+	ssize_t ret;		/* what read() or write() returned */
+	int err;		/* errno after that call */
+	pthread_t thread;	/* the thread doing the call */
+};
+
+static inline void *blocked_io_run(void *arg)
+{
+	struct blocked_io *io = arg;
+
+	__atomic_store_n(&io->tid, gettid(), __ATOMIC_RELEASE);
+	if (io->write)
+		io->ret = write(io->fd, io->buf, io->len);
+	else
+		io->ret = read(io->fd, io->buf, io->len);
+	io->err = errno;
+	return NULL;
+}
+
+/* Starts @io and waits until its thread sleeps; false if it never does. */
+static inline bool blocked_io_start(struct blocked_io *io)
+{
+	pid_t tid;
+
+	io->tid = 0;
+	if (pthread_create(&io->thread, NULL, blocked_io_run, io))
+		return false;
+	while (!(tid = __atomic_load_n(&io->tid, __ATOMIC_ACQUIRE)))
+		sleep_ms(1);
+	return wait_until_sleeping(tid, false);
+}
+
+/* Waits for @io's call to return; false if it does not in time. */
+static inline bool blocked_io_finish(struct blocked_io *io)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += SBPIPE_WAIT_MS / 1000;
+	return !pthread_timedjoin_np(io->thread, NULL, &deadline);
 }
 
 #endif /* SBPIPE_HELPERS_H */
