@@ -101,7 +101,7 @@ static int __sbpipe_strict(void)
 
 /* pipe() and pipe2() */
 
-SBPIPE_EXPORT int pipe2(int pipefd[2], int flags)
+static int __sbpipe_preload_pipe2(int pipefd[2], int flags)
 {
 	int sandbox;
 
@@ -119,9 +119,14 @@ SBPIPE_EXPORT int pipe2(int pipefd[2], int flags)
 	return sbpipe_create_pipe(sandbox, pipefd, flags, 0, 0);
 }
 
+SBPIPE_EXPORT int pipe2(int pipefd[2], int flags)
+{
+	return __sbpipe_preload_pipe2(pipefd, flags);
+}
+
 SBPIPE_EXPORT int pipe(int pipefd[2])
 {
-	return pipe2(pipefd, 0);
+	return __sbpipe_preload_pipe2(pipefd, 0);
 }
 
 /* fcntl() and fcntl64() */

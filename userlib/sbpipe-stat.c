@@ -54,10 +54,16 @@ static const struct column {
 	{ "MAXPIPES",	{ "max_pipes" } },
 	{ "MAXSIZE",	{ "max_size" } },
 	{ "MAXBYTES",	{ "max_bytes" } },
-	{ "FLAGS",	{ "sandbox_flags", "limits_flags" } },
+	{ "WAITS",	{ "waits" } },
+	{ "LIMITHITS",	{ "limit_hits" } },
+	{ "FLAGS",	{ "sandbox_flags", "flags" } },
 };
 
-static const char *const id_names[] = { "sandbox", "sandbox_id", "id" };
+/*
+ * The line naming the sandbox. The module prints it first, after the
+ * lines every fdinfo has (pos, flags, mnt_id, ino), which are dropped.
+ */
+static const char *const id_names[] = { "sbpipe_sandbox", "sandbox_id" };
 
 static struct sandbox *sandboxes;
 static size_t nr_sandboxes;
@@ -70,6 +76,16 @@ static const char *field_value(const struct sandbox *sb, const char *name)
 		if (!strcmp(sb->fields[i].name, name))
 			return sb->fields[i].value;
 	return NULL;
+}
+
+static int is_id_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(id_names); i++)
+		if (!strcmp(name, id_names[i]))
+			return 1;
+	return 0;
 }
 
 static void copy_string(char *dst, size_t size, const char *src)
@@ -103,6 +119,8 @@ static int read_fdinfo(const char *pid, const char *fd, struct sandbox *sb)
 		while (end > value && isspace((unsigned char)end[-1]))
 			*--end = '\0';
 
+		if (is_id_name(line))
+			sb->nr_fields = 0;
 		f = &sb->fields[sb->nr_fields++];
 		copy_string(f->name, sizeof(f->name), line);
 		copy_string(f->value, sizeof(f->value), value);

@@ -112,10 +112,15 @@ SBPIPE_EXPORT int sbpipe_get_default_sandbox(void)
 	return fd;
 }
 
+/* Returns the sandbox fd to use, or -1 with errno set. */
 static int __sbpipe_resolve(int sandbox)
 {
 	if (sandbox == SBPIPE_DEFAULT_SANDBOX)
 		return sbpipe_get_default_sandbox();
+	if (sandbox < 0) {
+		errno = EBADF;
+		return -1;
+	}
 	return sandbox;
 }
 
