@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every allocation an sbpipe operation makes may fail, and the operation
+ * must then fail cleanly. /proc/thread-self/fail-nth = n makes the nth
+ * fault-injection point the next calls of this thread pass fail; each test
+ * arms it for n = 1, 2, ... until its operation passes fewer than n
+ * points. A call hit by a failure must return an errno of the operation's
+ * documented set and leave no descriptor, pipe, charge or ring behind; a
+ * call that absorbs the failure (kvmalloc() falling back to vmalloc, say)
+ * must simply succeed.
+ *
+ * Needs a kernel with CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB,
+ * CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAULT_INJECTION_DEBUG_FS, as the
+ * debug kernel of `make check-debug` has; skips on others.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <linux/sbpipe.h>
+
+#include "sbpipe_helpers.h"
+#include "kselftest_harness.h"
+
+#define FAIL_NTH	"/proc/thread-self/fail-nth"
+#define DEBUGFS		"/sys/kernel/debug"
+#define SBPIPE_SYSFS	"/sys/class/misc/sbpipe/"
+
+/* More fault points than any sbpipe operation passes. */
+#define MAX_FAULT_POINTS	10000
+
+/* The debugfs knobs the tests set, and the values they set them to. */
+static const struct {
+	const char *path;
+	const char *value;
+} fault_knobs[] = {
+	/* Fail GFP_KERNEL allocations too, which all of sbpipe's are. */
+	{ DEBUGFS "/failslab/ignore-gfp-wait", "N" },
+	{ DEBUGFS "/fail_page_alloc/ignore-gfp-wait", "N" },
+	{ DEBUGFS "/fail_page_alloc/ignore-gfp-highmem", "N" },
+	/* Single pages too: vmalloc() is built of them. */
+	{ DEBUGFS "/fail_page_alloc/min-order", "0" },
+	/* A stack dump per injected failure would read as a kernel report. */
+	{ DEBUGFS "/failslab/verbose", "0" },
+	{ DEBUGFS "/fail_page_alloc/verbose", "0" },
+};
+
+#define NR_KNOBS	ARRAY_SIZE(fault_knobs)
+
+/* The module-wide counts a failed call must leave as they were. */
+struct sbpipe_counts {
+	int fds;				/* open in this process */
+	unsigned long long sandboxes;		/* open sandboxes */
+	unsigned long long pipes;		/* live pipes */
+	unsigned long long ring_bytes;		/* ring bytes charged */
+	unsigned long long ring_allocated;	/* ring bytes allocated */
+};
+
+/* What arming fail-nth did to one operation, for the TAP diagnostics. */
+struct fault_tally {
+	unsigned int injected;	/* calls that failed as they should */
+	unsigned int absorbed;	/* calls that succeeded despite a failure */
+	unsigned int points;	/* fault points of a call that ran clean */
+};
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t len;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, size - 1);
+	close(fd);
+	if (len < 0)
+		return -1;
+	buf[len] = '\0';
+	return 0;
+}
+
+static int write_file(const char *path, const char *value)
+{
+	ssize_t len = strlen(value);
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, value, len) != len) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static int sysfs_count(const char *name, unsigned long long *val)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), SBPIPE_SYSFS "%s", name);
+	if (read_file(path, buf, sizeof(buf)))
+		return -1;
+	*val = strtoull(buf, NULL, 0);
+	return 0;
+}
+
+static int counts_read(struct sbpipe_counts *counts)
+{
+	counts->fds = count_open_fds();
+	if (counts->fds < 0)
+		return -1;
+	return sysfs_count("sandboxes", &counts->sandboxes) ||
+	       sysfs_count("pipes", &counts->pipes) ||
+	       sysfs_count("ring_bytes", &counts->ring_bytes) ||
+	       sysfs_count("ring_bytes_allocated", &counts->ring_allocated);
+}
+
+FIXTURE(faults) {
+	int nth;			/* FAIL_NTH, open for reading and writing */
+	int sandbox;			/* a sandbox the tests use, or -1 */
+	char saved[NR_KNOBS][32];	/* the knobs' values before the test */
+	bool knobs_set;			/* the knobs need restoring */
+	struct fault_tally tally;	/* what the test's loop counted */
+};
+
+FIXTURE_SETUP(faults)
+{
+	unsigned int i;
+
+	self->nth = -1;
+	self->sandbox = sbpipe_open_sandbox();
+	if (self->sandbox < 0 && sbpipe_missing(errno))
+		SKIP(return, "/dev/sbpipe is missing: sbpipe.ko not loaded");
+	ASSERT_LE(0, self->sandbox);
+
+	self->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	if (self->nth < 0)
+		SKIP(return, "no %s: kernel without CONFIG_FAULT_INJECTION",
+		     FAIL_NTH);
+	if (access(DEBUGFS "/failslab", F_OK))
+		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	if (access(DEBUGFS "/failslab", F_OK) ||
+	    access(DEBUGFS "/fail_page_alloc", F_OK))
+		SKIP(return,
+		     "no failslab or fail_page_alloc in debugfs: %s",
+		     "no CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC or debugfs");
+
+	for (i = 0; i < NR_KNOBS; i++)
+		ASSERT_EQ(0, read_file(fault_knobs[i].path, self->saved[i],
+				       sizeof(self->saved[i])));
+	self->knobs_set = true;
+	for (i = 0; i < NR_KNOBS; i++)
+		ASSERT_EQ(0, write_file(fault_knobs[i].path,
+					fault_knobs[i].value));
+
+	/*
+	 * A page fault of our own inside an armed window would take the
+	 * injected failure instead of the call under test.
+	 */
+	ASSERT_EQ(0, mlockall(MCL_CURRENT | MCL_FUTURE));
+}
+
+FIXTURE_TEARDOWN(faults)
+{
+	unsigned int i;
+
+	if (self->nth >= 0) {
+		pwrite(self->nth, "0", 1, 0);
+		close(self->nth);
+	}
+	if (self->knobs_set)
+		for (i = 0; i < NR_KNOBS; i++)
+			write_file(fault_knobs[i].path, self->saved[i]);
+	if (self->sandbox >= 0)
+		close(self->sandbox);
+}
+
+/* Makes the @n th fault point this thread passes from now on fail. */
+static int fail_nth_arm(int nth, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return pwrite(nth, buf, len, 0) == len ? 0 : -1;
+}
+
+/*
+ * Disarms fail-nth. Returns the fault points that were still to pass: 0
+ * when the failure was injected, -1 when fail-nth cannot be read.
+ */
+static int fail_nth_disarm(int nth)
+{
+	char buf[16];
+	ssize_t len;
+	int left;
+
+	len = pread(nth, buf, sizeof(buf) - 1, 0);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	left = atoi(buf);
+	if (left && pwrite(nth, "0", 1, 0) != 1)
+		return -1;
+	return left;
+}
+
+static bool errno_in(int err, const int *set)
+{
+	for (; *set; set++)
+		if (*set == err)
+			return true;
+	return false;
+}
+
+/*
+ * Disarms fail-nth after the call of round @n, which returned @ret with
+ * errno @err, and counts it. A call that failed must have failed with an
+ * errno of @allowed. Returns true when the call passed fewer than @n
+ * fault points, which ends the test's loop.
+ */
+static bool fault_tally(struct __test_metadata *_metadata,
+			struct _test_data_faults *self, unsigned int n,
+			long ret, int err, const int *allowed)
+{
+	int left = fail_nth_disarm(self->nth);
+
+	EXPECT_LE(0, left);
+	if (left) {
+		EXPECT_LE(0, ret) TH_LOG("call ran clean but failed: %s",
+					 strerror(err));
+		self->tally.points = n - 1;
+		return true;
+	}
+	if (ret < 0) {
+		EXPECT_TRUE(errno_in(err, allowed))
+			TH_LOG("fault point %u: unexpected errno %d (%s)",
+			       n, err, strerror(err));
+		self->tally.injected++;
+	} else {
+		self->tally.absorbed++;
+	}
+	return false;
+}
+
+static void counts_check(struct __test_metadata *_metadata,
+			 const struct sbpipe_counts *before,
+			 const struct sbpipe_counts *after, unsigned int n)
+{
+	EXPECT_EQ(before->fds, after->fds)
+		TH_LOG("fault point %u: descriptor left", n);
+	EXPECT_EQ(before->sandboxes, after->sandboxes)
+		TH_LOG("fault point %u: sandbox left", n);
+	EXPECT_EQ(before->pipes, after->pipes)
+		TH_LOG("fault point %u: pipe left", n);
+	EXPECT_EQ(before->ring_bytes, after->ring_bytes)
+		TH_LOG("fault point %u: ring bytes still charged", n);
+	EXPECT_EQ(before->ring_allocated, after->ring_allocated)
+		TH_LOG("fault point %u: ring memory left", n);
+}
+
+/* The allocation failures a new file and its descriptor may meet. */
+static const int file_errnos[] = { ENOMEM, ENFILE, EMFILE, 0 };
+/* sbpipe's own allocations: the ring, the accounting. */
+static const int alloc_errnos[] = { ENOMEM, 0 };
+/*
+ * Reopening through /proc/self/fd also looks the link up in procfs, which
+ * reports an inode it could not allocate as a missing entry.
+ */
+static const int reopen_errnos[] = { ENOMEM, ENFILE, EMFILE, ENOENT, 0 };
+
+/* The bytes a pipe holds while it is resized. */
+#define QUEUED_LEN	1000
+
+/* What one round of an operation works on. */
+struct fault_ctx {
+	int sandbox;			/* the fixture's sandbox */
+	unsigned int size;		/* the ring size of the operation */
+	int fds[2];			/* the pipe it works on, or -1 */
+	int fd;				/* a descriptor the call opened */
+	char path[64];			/* reopen: the end in /proc/self/fd */
+	struct sbpipe_create create;	/* SBPIPE_IOC_CREATE's argument */
+	struct sbpipe_size resize;	/* SBPIPE_IOC_SET_SIZE's argument */
+	unsigned char buf[QUEUED_LEN];	/* data written, or read back */
+};
+
+/*
+ * An operation under test: @prepare and @cleanup run outside the armed
+ * window, @call in it, @check after it, with @call's result.
+ */
+struct fault_op {
+	const char *name;
+	const int *errnos;
+	void (*prepare)(struct __test_metadata *_metadata,
+			struct fault_ctx *ctx);
+	long (*call)(struct fault_ctx *ctx);
+	void (*check)(struct __test_metadata *_metadata,
+		      struct fault_ctx *ctx, long ret, unsigned int n);
+	void (*cleanup)(struct __test_metadata *_metadata,
+			struct fault_ctx *ctx, long ret);
+};
+
+static void pipe_new(struct __test_metadata *_metadata,
+		     struct fault_ctx *ctx, unsigned int size)
+{
+	ASSERT_EQ(0, sbpipe_create(ctx->sandbox, 0, size, 0, ctx->fds));
+}
+
+static void pipe_close(struct __test_metadata *_metadata,
+		       struct fault_ctx *ctx)
+{
+	ASSERT_EQ(0, close(ctx->fds[0]));
+	ASSERT_EQ(0, close(ctx->fds[1]));
+	ctx->fds[0] = -1;
+	ctx->fds[1] = -1;
+}
+
+static long open_call(struct fault_ctx *ctx)
+{
+	ctx->fd = open(SBPIPE_DEV, O_RDWR | O_CLOEXEC);
+	return ctx->fd;
+}
+
+static void fd_cleanup(struct __test_metadata *_metadata,
+		       struct fault_ctx *ctx, long ret)
+{
+	if (ret >= 0)
+		ASSERT_EQ(0, close(ctx->fd));
+}
+
+static long create_call(struct fault_ctx *ctx)
+{
+	memset(&ctx->create, 0, sizeof(ctx->create));
+	ctx->create.size = ctx->size;
+	return ioctl(ctx->sandbox, SBPIPE_IOC_CREATE, &ctx->create);
+}
+
+static void create_check(struct __test_metadata *_metadata,
+			 struct fault_ctx *ctx, long ret, unsigned int n)
+{
+	struct sbpipe_stats stats;
+
+	ASSERT_EQ(0, sbpipe_stats(ctx->sandbox, &stats));
+	EXPECT_EQ(ret ? 0ULL : 1ULL, stats.pipes)
+		TH_LOG("fault point %u: pipe left in the sandbox", n);
+	EXPECT_EQ(ret ? 0ULL : ctx->size, stats.bytes_reserved)
+		TH_LOG("fault point %u: bytes left reserved", n);
+}
+
+static void create_cleanup(struct __test_metadata *_metadata,
+			   struct fault_ctx *ctx, long ret)
+{
+	if (ret)
+		return;
+	ASSERT_EQ(0, close(ctx->create.rfd));
+	ASSERT_EQ(0, close(ctx->create.wfd));
+}
+
+static void write_prepare(struct __test_metadata *_metadata,
+			  struct fault_ctx *ctx)
+{
+	pipe_new(_metadata, ctx, ctx->size);
+	pattern_fill(ctx->buf, 0, sizeof(ctx->buf));
+}
+
+static long write_call(struct fault_ctx *ctx)
+{
+	return write(ctx->fds[1], ctx->buf, sizeof(ctx->buf));
+}
+
+/* The pipe holds the pattern, or nothing after a failure. */
+static void write_check(struct __test_metadata *_metadata,
+			struct fault_ctx *ctx, long ret, unsigned int n)
+{
+	struct sbpipe_info info;
+
+	ASSERT_EQ(0, sbpipe_info(ctx->fds[0], &info));
+	if (ret < 0) {
+		EXPECT_EQ(0U, info.queued);
+		EXPECT_EQ(0ULL, info.bytes_written);
+	} else {
+		EXPECT_EQ((long)sizeof(ctx->buf), ret);
+		EXPECT_EQ(sizeof(ctx->buf), info.queued);
+	}
+}
+
+/* A pipe whose first write failed works: write again, read it all. */
+static void write_cleanup(struct __test_metadata *_metadata,
+			  struct fault_ctx *ctx, long ret)
+{
+	ssize_t len = sizeof(ctx->buf);
+
+	if (ret < 0)
+		ASSERT_EQ(len, write(ctx->fds[1], ctx->buf, len));
+	memset(ctx->buf, 0, len);
+	ASSERT_EQ(len, read(ctx->fds[0], ctx->buf, len));
+	EXPECT_TRUE(pattern_matches(ctx->buf, 0, len));
+	pipe_close(_metadata, ctx);
+}
+
+static void resize_prepare(struct __test_metadata *_metadata,
+			   struct fault_ctx *ctx)
+{
+	ssize_t len = sizeof(ctx->buf);
+
+	pipe_new(_metadata, ctx, 8192);
+	pattern_fill(ctx->buf, 0, len);
+	ASSERT_EQ(len, write(ctx->fds[1], ctx->buf, len));
+}
+
+static long resize_call(struct fault_ctx *ctx)
+{
+	memset(&ctx->resize, 0, sizeof(ctx->resize));
+	ctx->resize.size = ctx->size;
+	return ioctl(ctx->fds[1], SBPIPE_IOC_SET_SIZE, &ctx->resize);
+}
+
+/* The size is the new one, or the old one after a failure. */
+static void resize_check(struct __test_metadata *_metadata,
+			 struct fault_ctx *ctx, long ret, unsigned int n)
+{
+	struct sbpipe_stats stats;
+	struct sbpipe_size size;
+
+	memset(&size, 0, sizeof(size));
+	ASSERT_EQ(0, ioctl(ctx->fds[0], SBPIPE_IOC_GET_SIZE, &size));
+	EXPECT_EQ(ret ? 8192U : ctx->size, size.size)
+		TH_LOG("fault point %u: wrong size", n);
+	ASSERT_EQ(0, sbpipe_stats(ctx->sandbox, &stats));
+	EXPECT_EQ(ret ? 8192ULL : ctx->size, stats.bytes_reserved)
+		TH_LOG("fault point %u: wrong charge", n);
+}
+
+/* Whatever happened, the queued data is intact. */
+static void resize_cleanup(struct __test_metadata *_metadata,
+			   struct fault_ctx *ctx, long ret)
+{
+	ssize_t len = sizeof(ctx->buf);
+
+	memset(ctx->buf, 0, len);
+	ASSERT_EQ(len, read(ctx->fds[0], ctx->buf, len));
+	EXPECT_TRUE(pattern_matches(ctx->buf, 0, len));
+	pipe_close(_metadata, ctx);
+}
+
+static void reopen_prepare(struct __test_metadata *_metadata,
+			   struct fault_ctx *ctx)
+{
+	pipe_new(_metadata, ctx, ctx->size);
+	snprintf(ctx->path, sizeof(ctx->path), "/proc/self/fd/%d",
+		 ctx->fds[0]);
+}
+
+static long reopen_call(struct fault_ctx *ctx)
+{
+	ctx->fd = open(ctx->path, O_RDONLY | O_CLOEXEC);
+	return ctx->fd;
+}
+
+/* Once the new file is closed, the pipe has one reader again. */
+static void reopen_cleanup(struct __test_metadata *_metadata,
+			   struct fault_ctx *ctx, long ret)
+{
+	struct sbpipe_info info;
+
+	fd_cleanup(_metadata, ctx, ret);
+	ASSERT_EQ(0, sbpipe_info(ctx->fds[0], &info));
+	EXPECT_EQ(1U, info.readers);
+	EXPECT_EQ(1U, info.writers);
+	pipe_close(_metadata, ctx);
+}
+
+static const struct fault_op open_op = {
+	.name		= "open of /dev/sbpipe",
+	.errnos		= file_errnos,
+	.call		= open_call,
+	.cleanup	= fd_cleanup,
+};
+
+static const struct fault_op create_op = {
+	.name		= "SBPIPE_IOC_CREATE",
+	.errnos		= file_errnos,
+	.call		= create_call,
+	.check		= create_check,
+	.cleanup	= create_cleanup,
+};
+
+static const struct fault_op write_op = {
+	.name		= "first write",
+	.errnos		= alloc_errnos,
+	.prepare	= write_prepare,
+	.call		= write_call,
+	.check		= write_check,
+	.cleanup	= write_cleanup,
+};
+
+static const struct fault_op resize_op = {
+	.name		= "SBPIPE_IOC_SET_SIZE with data queued",
+	.errnos		= alloc_errnos,
+	.prepare	= resize_prepare,
+	.call		= resize_call,
+	.check		= resize_check,
+	.cleanup	= resize_cleanup,
+};
+
+static const struct fault_op reopen_op = {
+	.name		= "reopen through /proc/self/fd",
+	.errnos		= reopen_errnos,
+	.prepare	= reopen_prepare,
+	.call		= reopen_call,
+	.cleanup	= reopen_cleanup,
+};
+
+/*
+ * Fails the 1st, 2nd, ... fault point of @op's call with a ring of @size,
+ * until a call passes them all, checking after each round that a failed
+ * call left the module's counts and this process's descriptors as they
+ * were. Returns the number of injected failures.
+ */
+static unsigned int fault_loop(struct __test_metadata *_metadata,
+			       struct _test_data_faults *self,
+			       const struct fault_op *op, unsigned int size)
+{
+	struct sbpipe_counts before, after;
+	struct fault_ctx ctx = {
+		.sandbox = self->sandbox,
+		.size = size,
+		.fds = { -1, -1 },
+		.fd = -1,
+	};
+	unsigned int n;
+	bool done = false;
+	long ret;
+	int err;
+
+	memset(&self->tally, 0, sizeof(self->tally));
+	for (n = 1; n < MAX_FAULT_POINTS && !done; n++) {
+		if (op->prepare)
+			op->prepare(_metadata, &ctx);
+		ASSERT_EQ(0, counts_read(&before));
+
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		ret = op->call(&ctx);
+		err = errno;
+		done = fault_tally(_metadata, self, n, ret, err, op->errnos);
+
+		ASSERT_EQ(0, counts_read(&after));
+		if (ret < 0)
+			counts_check(_metadata, &before, &after, n);
+		if (op->check)
+			op->check(_metadata, &ctx, ret, n);
+		if (op->cleanup)
+			op->cleanup(_metadata, &ctx, ret);
+	}
+	EXPECT_TRUE(done) TH_LOG("%s: more than %u fault points", op->name,
+				 MAX_FAULT_POINTS);
+
+	ksft_print_msg("%s, %u-byte ring: %u injected failures, %u absorbed, %u fault points\n",
+		       op->name, size, self->tally.injected,
+		       self->tally.absorbed, self->tally.points);
+	fflush(stdout);
+	return self->tally.injected;
+}
+
+TEST_F(faults, open_of_the_device_fails_cleanly)
+{
+	EXPECT_LT(0U, fault_loop(_metadata, self, &open_op, 0));
+}
+
+TEST_F(faults, pipe_creation_fails_cleanly)
+{
+	EXPECT_LT(0U, fault_loop(_metadata, self, &create_op, 4096));
+}
+
+/* A small ring comes from kmalloc(), a large one from kvmalloc(). */
+TEST_F(faults, first_write_to_a_small_ring_fails_cleanly)
+{
+	EXPECT_LT(0U, fault_loop(_metadata, self, &write_op, 4096));
+}
+
+TEST_F(faults, first_write_to_a_large_ring_fails_cleanly)
+{
+	EXPECT_LT(0U, fault_loop(_metadata, self, &write_op, 262144));
+}
+
+TEST_F(faults, growing_a_pipe_with_data_fails_cleanly)
+{
+	EXPECT_LT(0U, fault_loop(_metadata, self, &resize_op, 262144));
+}
+
+TEST_F(faults, shrinking_a_pipe_with_data_fails_cleanly)
+{
+	EXPECT_LT(0U, fault_loop(_metadata, self, &resize_op, 2048));
+}
+
+TEST_F(faults, reopen_through_proc_fails_cleanly)
+{
+	EXPECT_LT(0U, fault_loop(_metadata, self, &reopen_op, 4096));
+}
+
+TEST_HARNESS_MAIN
