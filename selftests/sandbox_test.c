@@ -109,13 +109,23 @@ static void close_pipe(int fds[2])
 FIXTURE(sandbox) {
 	int fd;				/* one open of /dev/sbpipe */
 	struct sbpipe_limits defaults;	/* its limits when opened */
-	unsigned long long saved_user_max; /* user_max_bytes to restore */
-	bool restore_user_max;		/* a test changed user_max_bytes */
+	const char *changed_param;	/* a module parameter a test set */
+	unsigned long long saved_param;	/* its value before, to restore */
 };
+
+/* Sets module parameter @name, for the teardown to restore. */
+static int change_param(FIXTURE_DATA(sandbox) *self, const char *name,
+			unsigned long long val)
+{
+	if (sbpipe_param_read(name, &self->saved_param))
+		return -1;
+	self->changed_param = name;
+	return sbpipe_param_write(name, val);
+}
 
 FIXTURE_SETUP(sandbox)
 {
-	self->restore_user_max = false;
+	self->changed_param = NULL;
 	self->fd = sbpipe_open_sandbox();
 	if (self->fd < 0 && sbpipe_missing(errno))
 		SKIP(return, "/dev/sbpipe is missing: sbpipe.ko not loaded");
@@ -126,10 +136,10 @@ FIXTURE_SETUP(sandbox)
 
 FIXTURE_TEARDOWN(sandbox)
 {
-	if (self->restore_user_max &&
-	    sbpipe_param_write("user_max_bytes", self->saved_user_max))
-		TH_LOG("could not restore user_max_bytes to %llu",
-		       self->saved_user_max);
+	if (self->changed_param &&
+	    sbpipe_param_write(self->changed_param, self->saved_param))
+		TH_LOG("could not restore %s to %llu", self->changed_param,
+		       self->saved_param);
 	if (self->fd >= 0)
 		close(self->fd);
 }
@@ -385,9 +395,7 @@ TEST_F(sandbox, unprivileged_user_cannot_pass_user_max_bytes_across_sandboxes)
 
 	if (!has_capability(CAP_SYS_ADMIN))
 		SKIP(return, "setting user_max_bytes needs root");
-	ASSERT_EQ(0, sbpipe_param_read("user_max_bytes", &self->saved_user_max));
-	ASSERT_EQ(0, sbpipe_param_write("user_max_bytes", sandboxes * size));
-	self->restore_user_max = true;
+	ASSERT_EQ(0, change_param(self, "user_max_bytes", sandboxes * size));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -422,6 +430,25 @@ TEST_F(sandbox, unprivileged_user_cannot_pass_user_max_bytes_across_sandboxes)
 	status = wait_child(pid, SBPIPE_WAIT_MS);
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+TEST_F(sandbox, creation_past_max_total_bytes_fails_with_enfile_even_for_root)
+{
+	unsigned long long in_use;
+	struct footprint before;
+	int fds[2], more[2];
+
+	if (!has_capability(CAP_SYS_ADMIN))
+		SKIP(return, "setting max_total_bytes needs root");
+	ASSERT_EQ(0, sbpipe_counter_read("ring_bytes", &in_use));
+	ASSERT_EQ(0, change_param(self, "max_total_bytes", in_use + 8192));
+
+	ASSERT_EQ(0, sbpipe_create(self->fd, O_CLOEXEC, 8192, 0, fds));
+	ASSERT_EQ(0, footprint_take(self->fd, &before));
+	EXPECT_EQ(-1, sbpipe_create(self->fd, O_CLOEXEC, 1, 0, more));
+	EXPECT_EQ(ENFILE, errno);
+	expect_one_refusal(_metadata, self->fd, &before);
+	close_pipe(fds);
 }
 
 /* sealing and flags */
@@ -741,6 +768,35 @@ TEST_F(sandbox, fdinfo_of_a_pipe_end_matches_a_scripted_workload)
 		expect_fdinfo(_metadata, fds[end], "bytes_read", 30);
 	}
 	close_pipe(fds);
+}
+
+TEST_F(sandbox, module_counters_follow_a_pipe_and_its_sandbox)
+{
+	unsigned long long sandboxes, pipes, ring_bytes, val;
+	int fds[2], other;
+
+	ASSERT_EQ(0, sbpipe_counter_read("sandboxes", &sandboxes));
+	ASSERT_EQ(0, sbpipe_counter_read("pipes", &pipes));
+	ASSERT_EQ(0, sbpipe_counter_read("ring_bytes", &ring_bytes));
+
+	other = sbpipe_open_sandbox();
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, sbpipe_create(other, O_CLOEXEC, 12345, 0, fds));
+	ASSERT_EQ(0, sbpipe_counter_read("sandboxes", &val));
+	EXPECT_EQ(sandboxes + 1, val);
+	ASSERT_EQ(0, sbpipe_counter_read("pipes", &val));
+	EXPECT_EQ(pipes + 1, val);
+	ASSERT_EQ(0, sbpipe_counter_read("ring_bytes", &val));
+	EXPECT_EQ(ring_bytes + 12345, val);
+
+	close_pipe(fds);
+	close(other);
+	ASSERT_EQ(0, sbpipe_counter_read("sandboxes", &val));
+	EXPECT_EQ(sandboxes, val);
+	ASSERT_EQ(0, sbpipe_counter_read("pipes", &val));
+	EXPECT_EQ(pipes, val);
+	ASSERT_EQ(0, sbpipe_counter_read("ring_bytes", &val));
+	EXPECT_EQ(ring_bytes, val);
 }
 
 /* across fork and exec */

@@ -29,6 +29,8 @@
 
 #define SBPIPE_DEV		"/dev/sbpipe"
 #define SBPIPE_PARAMS		"/sys/module/sbpipe/parameters/"
+/* The module-wide counters, attributes of the misc device. */
+#define SBPIPE_COUNTERS		"/sys/class/misc/sbpipe/"
 
 /* The uid and gid of nobody, which an unprivileged test drops to. */
 #define SBPIPE_NOBODY		65534
@@ -120,14 +122,16 @@ static inline int sbpipe_param_open(const char *name, int flags)
 	return open(path, flags | O_CLOEXEC);
 }
 
-/* Reads a module parameter of sbpipe; returns 0 or -1 with errno set. */
-static inline int sbpipe_param_read(const char *name, unsigned long long *val)
+/* Reads the number in file @dir@name; returns 0 or -1 with errno set. */
+static inline int read_number(const char *dir, const char *name,
+			      unsigned long long *val)
 {
-	char buf[32];
+	char path[128], buf[32];
 	ssize_t len;
 	int fd;
 
-	fd = sbpipe_param_open(name, O_RDONLY);
+	snprintf(path, sizeof(path), "%s%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	len = read(fd, buf, sizeof(buf) - 1);
@@ -137,6 +141,19 @@ static inline int sbpipe_param_read(const char *name, unsigned long long *val)
 	buf[len] = '\0';
 	*val = strtoull(buf, NULL, 0);
 	return 0;
+}
+
+/* Reads a module parameter of sbpipe; returns 0 or -1 with errno set. */
+static inline int sbpipe_param_read(const char *name, unsigned long long *val)
+{
+	return read_number(SBPIPE_PARAMS, name, val);
+}
+
+/* Reads a module-wide counter of sbpipe; returns 0 or -1 with errno set. */
+static inline int sbpipe_counter_read(const char *name,
+				      unsigned long long *val)
+{
+	return read_number(SBPIPE_COUNTERS, name, val);
 }
 
 static inline int sbpipe_param_write(const char *name, unsigned long long val)
