@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -288,13 +289,17 @@ TEST_F(lib, pipe2_with_o_direct_makes_a_packet_pipe)
 TEST_F(lib, pipe2_with_a_bad_pointer_fails_with_efault_and_leaks_nothing)
 {
 	struct sbpipe_stats before, after;
-	int *volatile bad = (int *)8;
+	int *bad;
 
+	bad = mmap(NULL, getpagesize(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
 	ASSERT_EQ(0, sbpipe_get_stats(self->sandbox, &before));
 	EXPECT_EQ(-1, sbpipe_create_pipe(self->sandbox, bad, 0, 0, 0));
 	EXPECT_EQ(EFAULT, errno);
 	ASSERT_EQ(0, sbpipe_get_stats(self->sandbox, &after));
 	EXPECT_EQ(before.pipes, after.pipes);
+	munmap(bad, getpagesize());
 }
 
 TEST_F(lib, default_sandbox_is_opened_once_and_close_on_exec)
@@ -543,6 +548,94 @@ TEST_F(lib, preload_pipe_creates_sbpipe_pipes_in_the_default_sandbox)
 	EXPECT_EQ(stats.id, info.sandbox_id);
 	close(fds[0]);
 	close(fds[1]);
+}
+
+TEST_F(lib, preload_fcntl_resizes_with_the_kernels_rounding_and_errors)
+{
+	int (*preload_fcntl)(int fd, int cmd, ...);
+	struct sbpipe_limits limits;
+	static const char buf[8192];
+	void *preload;
+
+	preload = open_preload();
+	if (!preload)
+		SKIP(return, "libsbpipe-preload.so not built: %s", dlerror());
+	preload_fcntl = dlsym(preload, "fcntl");
+	ASSERT_NE(NULL, preload_fcntl);
+
+	EXPECT_EQ(131072, preload_fcntl(self->fds[1], F_SETPIPE_SZ, 100000));
+	EXPECT_EQ(131072, preload_fcntl(self->fds[0], F_GETPIPE_SZ));
+	EXPECT_EQ(4096, preload_fcntl(self->fds[1], F_SETPIPE_SZ, 0));
+	EXPECT_EQ(-1, preload_fcntl(self->fds[1], F_SETPIPE_SZ,
+				    (1UL << 31) + 1));
+	EXPECT_EQ(EINVAL, errno);
+
+	EXPECT_EQ(65536, preload_fcntl(self->fds[1], F_SETPIPE_SZ, 65536));
+	ASSERT_EQ(8192, write(self->fds[1], buf, sizeof(buf)));
+	EXPECT_EQ(-1, preload_fcntl(self->fds[1], F_SETPIPE_SZ, 4096));
+	EXPECT_EQ(EBUSY, errno);
+
+	ASSERT_EQ(0, sbpipe_get_limits(self->sandbox, &limits));
+	limits.max_size = 65536;
+	ASSERT_EQ(0, sbpipe_set_limits(self->sandbox, &limits));
+	EXPECT_EQ(-1, preload_fcntl(self->fds[1], F_SETPIPE_SZ, 65537));
+	EXPECT_EQ(EPERM, errno);
+}
+
+TEST_F(lib, preload_splice_and_tee_move_what_a_native_pipe_would)
+{
+	ssize_t (*preload_splice)(int fd_in, loff_t *off_in, int fd_out,
+				  loff_t *off_out, size_t len,
+				  unsigned int flags);
+	ssize_t (*preload_tee)(int fd_in, int fd_out, size_t len,
+			       unsigned int flags);
+	int file, null, other[2];
+	loff_t offset = 6;
+	char buf[16] = { };
+	void *preload;
+
+	preload = open_preload();
+	if (!preload)
+		SKIP(return, "libsbpipe-preload.so not built: %s", dlerror());
+	preload_splice = dlsym(preload, "splice");
+	preload_tee = dlsym(preload, "tee");
+	ASSERT_NE(NULL, preload_splice);
+	ASSERT_NE(NULL, preload_tee);
+	file = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	ASSERT_LE(0, file);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, null);
+	ASSERT_EQ(11, write(file, "hello world", 11));
+	ASSERT_EQ(0, sbpipe_create_pipe(self->sandbox, other, 0, 0, 0));
+
+	/* From a file at an offset into an sbpipe, then to another one. */
+	EXPECT_EQ(5, preload_splice(file, &offset, self->fds[1], NULL, 100, 0));
+	EXPECT_EQ(11, offset);
+	EXPECT_EQ(5, preload_tee(self->fds[0], other[1], 100, 0));
+	EXPECT_EQ(5, sbpipe_get_queued(self->fds[0]));
+	EXPECT_EQ(5, read(other[0], buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "world", 5));
+
+	/* Out to /dev/null, honouring len, then nothing left to move. */
+	EXPECT_EQ(2, preload_splice(self->fds[0], NULL, null, NULL, 2, 0));
+	EXPECT_EQ(3, preload_splice(self->fds[0], NULL, null, NULL, 100, 0));
+	EXPECT_EQ(-1, preload_splice(self->fds[0], NULL, null, NULL, 100,
+				     SPLICE_F_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+
+	/* What a native splice refuses. */
+	EXPECT_EQ(-1, preload_splice(self->fds[0], &offset, null, NULL, 1, 0));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(-1, preload_splice(self->fds[0], NULL, self->fds[1], NULL,
+				     1, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, preload_tee(self->fds[0], null, 1, 0));
+	EXPECT_EQ(EINVAL, errno);
+
+	close(other[0]);
+	close(other[1]);
+	close(null);
+	close(file);
 }
 
 TEST_HARNESS_MAIN
