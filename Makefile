@@ -41,7 +41,7 @@ export KVER
 
 .PHONY: all module modules modules_install userlib selftests clean deps \
 	check demo shell install uninstall dkms-install dkms-uninstall \
-	kselftest-install
+	kselftest-install bench
 
 all: module userlib selftests
 
@@ -65,6 +65,12 @@ deps:
 
 check:
 	scripts/check
+
+# Benchmarks against native pipes in guests (bench/run): one kernel, or
+# every supported one with KERNELS=all; BENCH_ARGS passes options on.
+bench:
+	bench/run $(if $(filter all,$(KERNELS)),--all,--kernel $(KVER)) \
+		$(BENCH_ARGS)
 
 demo:
 	scripts/demo --kernel $(KVER)
