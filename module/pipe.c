@@ -745,10 +745,12 @@ void sbpipe_pipe_shutdown(struct sbpipe_pipe *pipe)
 }
 
 /*
- * An idle pipe, one that has never carried data, costs this structure
- * (NOTE: measured in a guest, see the measurement below), an inode and a
- * dentry of the pseudo filesystem, and its two struct files; its ring is
- * allocated only by the first write.
+ * An idle pipe, one that has never carried data, has no ring: it costs
+ * this structure (256 bytes on x86-64), one inode, two dentries and two
+ * struct files. Measured as slab growth over 10000 idle pipes in a guest
+ * booted with slub_debug, which pads every object: about 3.3 KiB per pipe
+ * on 6.1 and 6.12, where a native pipe2() pipe costs about 5.9 KiB (its
+ * pipe_buffer array is allocated up front, its pages at first write).
  */
 static struct sbpipe_pipe *sbpipe_pipe_alloc(struct sbpipe_sandbox *sb,
 					     u32 size, u32 atomic, bool packet)
