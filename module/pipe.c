@@ -46,6 +46,16 @@
  */
 #define SBPIPE_SIZE_LIMIT	(SBPIPE_RING_MAX_CAP - SBPIPE_PACKET_HDR)
 
+/*
+ * A large read or write moves its bytes in steps of at most this many and
+ * publishes each step at once, waking the other side if it sleeps: the
+ * reader copies one step out while the writer copies the next one in, where
+ * a native pipe's single mutex makes the two copies take turns. Small
+ * enough for the copies to overlap, large enough that a step's barrier and
+ * wakeup check cost nothing next to its copy.
+ */
+#define SBPIPE_STEP		(16 * 1024U)
+
 static struct vfsmount *sbpipe_mnt __ro_after_init;
 static const struct file_operations sbpipe_pipe_fops;
 
@@ -106,6 +116,17 @@ static void sbpipe_wake(wait_queue_head_t *wq, __poll_t mask)
 		wake_up_interruptible_sync_poll(wq, mask);
 }
 
+/*
+ * The same, after a step of a read or write that goes on copying. Not a
+ * sync wakeup: this task is not about to sleep, and the woken one should
+ * copy on another CPU meanwhile rather than wait for this one to yield.
+ */
+static void sbpipe_wake_progress(wait_queue_head_t *wq, __poll_t mask)
+{
+	if (wq_has_sleeper(wq))
+		wake_up_interruptible_poll(wq, mask);
+}
+
 /* After an end closed or the sandbox shut down: everyone rechecks. */
 static void sbpipe_wake_all(struct sbpipe_pipe *pipe)
 {
@@ -145,20 +166,34 @@ static void sbpipe_account_read(struct sbpipe_pipe *pipe, u32 payload)
 	atomic64_add(payload, &pipe->sandbox->bytes_read);
 }
 
-/* Under rd_mutex, with @avail bytes queued. */
+/*
+ * Under rd_mutex, with @avail bytes queued: copy in steps, handing each
+ * back to the writer at once, and go on with what the writer adds
+ * meanwhile, as long as the buffer has room.
+ */
 static ssize_t sbpipe_read_stream(struct sbpipe_pipe *pipe,
 				  struct iov_iter *to, u32 avail)
 {
-	u32 len = min_t(size_t, avail, iov_iter_count(to));
-	size_t copied;
+	size_t done = 0, copied;
+	u32 len;
 
-	copied = sbpipe_ring_copy_to_iter(&pipe->ring, 0, len, to);
-	if (!copied)
-		return -EFAULT;
-
-	sbpipe_ring_consume(&pipe->ring, copied);
-	sbpipe_account_read(pipe, copied);
-	return copied;
+	for (;;) {
+		len = min_t(size_t, min(avail, SBPIPE_STEP),
+			    iov_iter_count(to));
+		copied = sbpipe_ring_copy_to_iter(&pipe->ring, 0, len, to);
+		if (copied) {
+			sbpipe_ring_consume(&pipe->ring, copied);
+			sbpipe_account_read(pipe, copied);
+			done += copied;
+		}
+		if (copied < len || !iov_iter_count(to))
+			break;
+		avail = sbpipe_ring_avail(&pipe->ring);
+		if (!avail)
+			break;
+		sbpipe_wake_progress(&pipe->wr_wait, EPOLLOUT | EPOLLWRNORM);
+	}
+	return done ? done : -EFAULT;
 }
 
 /*
@@ -324,6 +359,9 @@ static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		need = sbpipe_write_need(pipe, total, iov_iter_count(from));
 		room = sbpipe_ring_space(&pipe->ring);
 		if (room >= need) {
+			/* A write of up to the atomic size stays one step. */
+			if (total > sbpipe_atomic_size(pipe))
+				room = min(room, SBPIPE_STEP);
 			ret = sbpipe_write_step(pipe, from, room);
 			if (ret < 0)
 				break;
@@ -331,6 +369,8 @@ static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			ret = 0;
 			if (!iov_iter_count(from))
 				break;
+			sbpipe_wake_progress(&pipe->rd_wait,
+					     EPOLLIN | EPOLLRDNORM);
 			continue;
 		}
 
