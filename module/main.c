@@ -51,8 +51,11 @@ atomic_t sbpipe_nr_pipes = ATOMIC_INIT(0);
 /* Ring bytes charged (the sum of ring sizes), and allocated. */
 atomic64_t sbpipe_ring_bytes = ATOMIC64_INIT(0);
 atomic64_t sbpipe_ring_bytes_allocated = ATOMIC64_INIT(0);
-/* Payload bytes ever written into any pipe. */
-atomic64_t sbpipe_bytes_moved = ATOMIC64_INIT(0);
+/*
+ * Payload bytes ever written into any pipe: per CPU, so that writers of
+ * different pipes do not fight over one counter; summed when read.
+ */
+DEFINE_PER_CPU(u64, sbpipe_bytes_moved);
 
 static int sbpipe_dev_open(struct inode *inode, struct file *file)
 {
@@ -141,7 +144,12 @@ static DEVICE_ATTR_RO(ring_bytes_allocated);
 static ssize_t bytes_moved_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&sbpipe_bytes_moved));
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu(sbpipe_bytes_moved, cpu));
+	return sysfs_emit(buf, "%llu\n", sum);
 }
 static DEVICE_ATTR_RO(bytes_moved);
 

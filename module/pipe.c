@@ -92,14 +92,14 @@ u32 sbpipe_pipe_queued(struct sbpipe_pipe *pipe)
 
 	if (READ_ONCE(pipe->shutdown))
 		return 0;
-	read = atomic64_read(&pipe->bytes_read);
+	read = READ_ONCE(pipe->bytes_read);
 	/*
 	 * The writer counts bytes before publishing them and the reader after
 	 * consuming them, so reading in this order sees no more read than
 	 * written; the clamp covers weakly ordered machines.
 	 */
 	smp_rmb();
-	written = atomic64_read(&pipe->bytes_written);
+	written = READ_ONCE(pipe->bytes_written);
 	return written > read ? written - read : 0;
 }
 
@@ -162,8 +162,7 @@ static bool sbpipe_writable(struct sbpipe_pipe *pipe, u32 need,
 
 static void sbpipe_account_read(struct sbpipe_pipe *pipe, u32 payload)
 {
-	atomic64_add(payload, &pipe->bytes_read);
-	atomic64_add(payload, &pipe->sandbox->bytes_read);
+	WRITE_ONCE(pipe->bytes_read, pipe->bytes_read + payload);
 }
 
 /*
@@ -265,10 +264,11 @@ static ssize_t sbpipe_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			return -ERESTARTSYS;
 		mutex_lock(&pipe->rd_mutex);
 	}
+	if (ret > 0)
+		WRITE_ONCE(pipe->reads, pipe->reads + 1);
 	mutex_unlock(&pipe->rd_mutex);
 
 	if (ret > 0) {
-		atomic64_inc(&pipe->reads);
 		sbpipe_wake(&pipe->wr_wait, EPOLLOUT | EPOLLWRNORM);
 		file_accessed(file);
 	}
@@ -313,9 +313,8 @@ static ssize_t sbpipe_write_step(struct sbpipe_pipe *pipe,
 		return -EFAULT;
 
 	/* Counted before publishing: see sbpipe_pipe_queued(). */
-	atomic64_add(len, &pipe->bytes_written);
-	atomic64_add(len, &pipe->sandbox->bytes_written);
-	atomic64_add(len, &sbpipe_bytes_moved);
+	WRITE_ONCE(pipe->bytes_written, pipe->bytes_written + len);
+	this_cpu_add(sbpipe_bytes_moved, len);
 	sbpipe_ring_produce(&pipe->ring, skip + len);
 	return len;
 }
@@ -398,10 +397,11 @@ static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 					 sbpipe_writable(pipe, need, resizes));
 		mutex_lock(&pipe->wr_mutex);
 	}
+	if (done)
+		WRITE_ONCE(pipe->writes, pipe->writes + 1);
 	mutex_unlock(&pipe->wr_mutex);
 
 	if (done) {
-		atomic64_inc(&pipe->writes);
 		sbpipe_wake(&pipe->rd_wait, EPOLLIN | EPOLLRDNORM);
 		if (sb_start_write_trylock(file_inode(file)->i_sb)) {
 			file_update_time(file);
@@ -528,10 +528,10 @@ static long sbpipe_pipe_info(struct sbpipe_pipe *pipe, void __user *argp)
 		info.flags |= SBPIPE_INFO_PACKET;
 	if (READ_ONCE(pipe->shutdown))
 		info.flags |= SBPIPE_INFO_SHUTDOWN;
-	info.bytes_written = atomic64_read(&pipe->bytes_written);
-	info.bytes_read = atomic64_read(&pipe->bytes_read);
-	info.writes = atomic64_read(&pipe->writes);
-	info.reads = atomic64_read(&pipe->reads);
+	info.bytes_written = READ_ONCE(pipe->bytes_written);
+	info.bytes_read = READ_ONCE(pipe->bytes_read);
+	info.writes = READ_ONCE(pipe->writes);
+	info.reads = READ_ONCE(pipe->reads);
 	info.ino = pipe->ino;
 	info.sandbox_id = pipe->sandbox->id;
 
@@ -700,11 +700,10 @@ static void sbpipe_pipe_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "queued:\t%u\n", sbpipe_pipe_queued(pipe));
 	seq_printf(m, "readers:\t%u\n", READ_ONCE(pipe->readers));
 	seq_printf(m, "writers:\t%u\n", READ_ONCE(pipe->writers));
-	seq_printf(m, "bytes_written:\t%lld\n",
-		   atomic64_read(&pipe->bytes_written));
-	seq_printf(m, "bytes_read:\t%lld\n", atomic64_read(&pipe->bytes_read));
-	seq_printf(m, "writes:\t%lld\n", atomic64_read(&pipe->writes));
-	seq_printf(m, "reads:\t%lld\n", atomic64_read(&pipe->reads));
+	seq_printf(m, "bytes_written:\t%llu\n", READ_ONCE(pipe->bytes_written));
+	seq_printf(m, "bytes_read:\t%llu\n", READ_ONCE(pipe->bytes_read));
+	seq_printf(m, "writes:\t%llu\n", READ_ONCE(pipe->writes));
+	seq_printf(m, "reads:\t%llu\n", READ_ONCE(pipe->reads));
 }
 
 /*

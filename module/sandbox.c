@@ -254,6 +254,9 @@ void sbpipe_sandbox_remove_pipe(struct sbpipe_sandbox *sb,
 	sbpipe_sandbox_uncharge(sb, pipe);
 	list_del(&pipe->sandbox_node);
 	sb->nr_pipes--;
+	/* No reader or writer is left to change them. */
+	sb->bytes_written += pipe->bytes_written;
+	sb->bytes_read += pipe->bytes_read;
 	mutex_unlock(&sb->lock);
 
 	sbpipe_sandbox_put(sb);
@@ -428,10 +431,13 @@ static void sbpipe_sandbox_fill_stats(struct sbpipe_sandbox *sb,
 	st->pipes = sb->nr_pipes;
 	st->pipes_created = atomic64_read(&sb->pipes_created);
 	st->bytes_reserved = sb->bytes_reserved;
-	list_for_each_entry(pipe, &sb->pipes, sandbox_node)
+	st->bytes_written = sb->bytes_written;
+	st->bytes_read = sb->bytes_read;
+	list_for_each_entry(pipe, &sb->pipes, sandbox_node) {
 		st->bytes_queued += sbpipe_pipe_queued(pipe);
-	st->bytes_written = atomic64_read(&sb->bytes_written);
-	st->bytes_read = atomic64_read(&sb->bytes_read);
+		st->bytes_written += READ_ONCE(pipe->bytes_written);
+		st->bytes_read += READ_ONCE(pipe->bytes_read);
+	}
 	st->waits = atomic64_read(&sb->waits);
 	st->limit_hits = atomic64_read(&sb->limit_hits);
 	st->flags = sb->flags;

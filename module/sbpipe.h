@@ -14,6 +14,7 @@
 #include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -55,6 +56,12 @@ struct seq_file;
  * @bytes_read: payload bytes ever consumed, discarded packet tails included.
  * @writes: write calls that moved at least one byte.
  * @reads: read calls that moved at least one byte.
+ *
+ * The writer's counters (@bytes_written, @writes) change under wr_mutex and
+ * the reader's under rd_mutex, as plain WRITE_ONCE() stores: one side owns
+ * each, so no atomic read-modify-write is needed on the hot paths, and
+ * observers READ_ONCE() them. NOTE: on 32-bit machines such a read may
+ * tear; the counters are statistics, and queued sizes are clamped.
  * @sandbox: the owning sandbox, referenced.
  * @sandbox_node: in @sandbox's pipe list, under its lock.
  * @charged: under the sandbox's lock: @size counts against the sandbox,
@@ -78,10 +85,10 @@ struct sbpipe_pipe {
 	bool packet;
 	bool shutdown;
 	unsigned int resizes;
-	atomic64_t bytes_written;
-	atomic64_t bytes_read;
-	atomic64_t writes;
-	atomic64_t reads;
+	u64 bytes_written;		/* wr_mutex */
+	u64 bytes_read;			/* rd_mutex */
+	u64 writes;			/* wr_mutex */
+	u64 reads;			/* rd_mutex */
 	struct sbpipe_sandbox *sandbox;
 	struct list_head sandbox_node;
 	bool charged;
@@ -103,8 +110,10 @@ struct sbpipe_pipe {
  * @nr_pipes: their number.
  * @bytes_reserved: the sum of the sizes of the charged pipes.
  * @pipes_created: pipes ever created.
- * @bytes_written: payload bytes ever written into its pipes.
- * @bytes_read: payload bytes ever read from them.
+ * @bytes_written: under @lock: payload bytes written into its pipes that
+ *	are gone; the pipes on @pipes count their own, so that readers and
+ *	writers of different pipes share no counter.
+ * @bytes_read: under @lock: the same for bytes read.
  * @waits: times a reader or writer of its pipes went to sleep.
  * @limit_hits: creations and resizes refused by a limit.
  */
@@ -120,8 +129,8 @@ struct sbpipe_sandbox {
 	u64 nr_pipes;
 	u64 bytes_reserved;
 	atomic64_t pipes_created;
-	atomic64_t bytes_written;
-	atomic64_t bytes_read;
+	u64 bytes_written;
+	u64 bytes_read;
 	atomic64_t waits;
 	atomic64_t limit_hits;
 };
@@ -138,7 +147,7 @@ extern atomic_t sbpipe_nr_sandboxes;
 extern atomic_t sbpipe_nr_pipes;
 extern atomic64_t sbpipe_ring_bytes;
 extern atomic64_t sbpipe_ring_bytes_allocated;
-extern atomic64_t sbpipe_bytes_moved;
+DECLARE_PER_CPU(u64, sbpipe_bytes_moved);
 
 /* sandbox.c */
 struct sbpipe_sandbox *sbpipe_sandbox_new(void);
