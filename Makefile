@@ -5,6 +5,8 @@
 #   make                 the module for one kernel, the library, the selftests
 #   make KVER=<version>  ... for that Debian kernel (see scripts/kernels)
 #   make check           every test on both supported kernels, in QEMU guests
+#   make check-debug     the tests under KASAN/lockdep/kmemleak and KCSAN
+#                        kernels built from linux-source-6.12
 #   make demo            sbpipe at work in a guest
 #   make shell           an interactive guest shell with the module loaded
 #   make install         module, library, tools, headers, man pages, udev rule
@@ -40,8 +42,8 @@ DKMS_KVERS ?= $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
 export KVER
 
 .PHONY: all module modules modules_install userlib selftests clean deps \
-	check demo shell install uninstall dkms-install dkms-uninstall \
-	kselftest-install bench
+	check check-debug demo shell install uninstall dkms-install \
+	dkms-uninstall kselftest-install bench
 
 all: module userlib selftests
 
@@ -65,6 +67,9 @@ deps:
 
 check:
 	scripts/check
+
+check-debug:
+	scripts/check-debug
 
 # Benchmarks against native pipes in guests (bench/run): one kernel, or
 # every supported one with KERNELS=all; BENCH_ARGS passes options on.
