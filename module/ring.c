@@ -16,6 +16,16 @@
 #include "ring.h"
 
 /*
+ * The copies between the ring and user memory use _copy_from_iter() and
+ * _copy_to_iter(), as copy_page_from_iter() does for a native pipe's pages,
+ * and not the copy_*_iter() wrappers: their hardened-usercopy check looks
+ * the ring up (its slab, page span or vmap area) on every copy, which costs
+ * more than a small write's whole copy, while the bounds it would enforce
+ * are the ring's own, kept by sbpipe_ring_span() and the callers' limits
+ * (the free space, the bytes queued).
+ */
+
+/*
  * Rings are charged to the memory cgroup of the task that first writes,
  * and may be large; a failure is reported as ENOMEM, not in the log.
  */
@@ -100,10 +110,10 @@ size_t sbpipe_ring_copy_from_iter(struct sbpipe_ring *ring, u32 skip,
 	u32 off, first = sbpipe_ring_span(ring, ring->head, skip, len, &off);
 	size_t copied;
 
-	copied = copy_from_iter(ring->data + off, first, from);
+	copied = _copy_from_iter(ring->data + off, first, from);
 	if (copied < first || first == len)
 		return copied;
-	return copied + copy_from_iter(ring->data, len - first, from);
+	return copied + _copy_from_iter(ring->data, len - first, from);
 }
 
 /**
@@ -121,10 +131,10 @@ size_t sbpipe_ring_copy_to_iter(const struct sbpipe_ring *ring, u32 skip,
 	u32 off, first = sbpipe_ring_span(ring, ring->tail, skip, len, &off);
 	size_t copied;
 
-	copied = copy_to_iter(ring->data + off, first, to);
+	copied = _copy_to_iter(ring->data + off, first, to);
 	if (copied < first || first == len)
 		return copied;
-	return copied + copy_to_iter(ring->data, len - first, to);
+	return copied + _copy_to_iter(ring->data, len - first, to);
 }
 
 /**
