@@ -56,6 +56,7 @@ static struct {
 	double seconds;		/* per measurement */
 	int idle_pipes;
 	const char *only;	/* run only tests whose name starts so */
+	const char *kind;	/* run only this kind */
 	FILE *csv;
 	int sandbox;		/* /dev/sbpipe, or -1 */
 } opt = {
@@ -482,6 +483,11 @@ static int want(const char *test)
 	return !opt.only || !strncmp(test, opt.only, strlen(opt.only));
 }
 
+static int want_kind(int kind)
+{
+	return !opt.kind || !strcmp(opt.kind, bench_kind_names[kind]);
+}
+
 static const char *size_name(unsigned long n)
 {
 	static char bufs[4][16];
@@ -501,20 +507,23 @@ static void run_round(int round)
 {
 	static const size_t wsizes[] = { 64, 4 * KIB, 64 * KIB, MIB };
 	static const unsigned int bufsizes[] = { 64 * KIB, MIB };
-	char param[64];
+	char param[64], name[80];
 	double v, ev;
 	int k;
 	size_t w, b;
 
-	if (want("memcpy"))
-		emit("memcpy", "64K", "memcpy", round, bench_memcpy() / 1e6,
-		     "MB/s");
-
-	for (b = 0; b < 2 && want("tput"); b++) {
+	for (b = 0; b < 2; b++) {
 		for (w = 0; w < 4; w++) {
 			snprintf(param, sizeof(param), "w%s/b%s",
 				 size_name(wsizes[w]), size_name(bufsizes[b]));
-			for (k = 0; k < BENCH_NR_KINDS; k++) {
+			/* The baseline right before the bulk copies. */
+			if (!strcmp(param, "w64K/b1M") && want("memcpy"))
+				emit("memcpy", "64K", "memcpy", round,
+				     bench_memcpy() / 1e6, "MB/s");
+			snprintf(name, sizeof(name), "tput/%s", param);
+			for (k = 0; k < BENCH_NR_KINDS && want(name); k++) {
+				if (!want_kind(k))
+					continue;
 				v = bench_throughput(k, wsizes[w], bufsizes[b]);
 				emit("tput", param, bench_kind_names[k], round,
 				     v / 1e6, "MB/s");
@@ -522,9 +531,12 @@ static void run_round(int round)
 		}
 	}
 	for (k = 0; k < BENCH_NR_KINDS && want("rtt"); k++)
-		emit("rtt", "1B", bench_kind_names[k], round,
-		     bench_latency(k), "us");
+		if (want_kind(k))
+			emit("rtt", "1B", bench_kind_names[k], round,
+			     bench_latency(k), "us");
 	for (k = 0; k < BENCH_NR_KINDS && want("fanin"); k++) {
+		if (!want_kind(k))
+			continue;
 		v = bench_fanin(k, &ev);
 		emit("fanin_bytes", "8w", bench_kind_names[k], round, v / 1e6,
 		     "MB/s");
@@ -532,10 +544,12 @@ static void run_round(int round)
 		     "ev/s");
 	}
 	for (k = 0; k < BENCH_NR_KINDS && want("create"); k++)
-		emit("create", "close", bench_kind_names[k], round,
-		     bench_create(k), "pipes/s");
+		if (want_kind(k))
+			emit("create", "close", bench_kind_names[k], round,
+			     bench_create(k), "pipes/s");
 	for (k = 0; k < BENCH_NR_KINDS && want("mem"); k++)
-		bench_memory(k, round);
+		if (want_kind(k))
+			bench_memory(k, round);
 }
 
 /*
@@ -572,7 +586,8 @@ static void usage(int status)
 		"  --seconds S     length of one measurement (default 0.5)\n"
 		"  --idle-pipes N  pipes held open by the memory test (default 10000)\n"
 		"  --only PREFIX   only the tests whose name starts so (tput, rtt,\n"
-		"                  fanin, create, mem, memcpy)\n"
+		"                  fanin, create, mem, memcpy; tput/w64K/b1M)\n"
+		"  --kind KIND     only native, sbpipe or socketpair\n"
 		"  --csv FILE      write the CSV there instead of stdout\n");
 	exit(status);
 }
@@ -584,6 +599,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "idle-pipes", required_argument, NULL, 'i' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "kind", required_argument, NULL, 'k' },
 		{ "csv", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -604,6 +620,9 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			opt.only = optarg;
+			break;
+		case 'k':
+			opt.kind = optarg;
 			break;
 		case 'c':
 			opt.csv = fopen(optarg, "w");
