@@ -246,7 +246,12 @@ static void *ptr_any(struct fuzz *f, size_t len)
 	case 4:
 		return (void *)0xffff888000000000UL;
 	case 5:
-		return (void *)(unsigned long)rnd(f);
+		/*
+		 * Wild, but in the kernel's half, so that it always faults:
+		 * a random user address could land on the fuzzer's own
+		 * memory, which a read would then legitimately overwrite.
+		 */
+		return (void *)(unsigned long)(rnd(f) | 1ULL << 63);
 	default:
 		return f->buf + pick(f, 64);
 	}
@@ -423,15 +428,16 @@ static void op_io(struct fuzz *f, bool write_op)
 	void *p = pick(f, 16) ? f->buf : ptr_any(f, len);
 	int fd = slot_any(f)->fd;
 	struct iovec iov[4];
+	int iovcnt = 1 + pick(f, 4);
 	long ret;
 
 	arm(f);
 	if (pick(f, 4)) {
 		ret = write_op ? write(fd, p, len) : read(fd, p, len);
 	} else {
-		iov_fill(f, iov, 1 + pick(f, 4));
-		ret = write_op ? writev(fd, iov, 1 + pick(f, 4)) :
-				 readv(fd, iov, 1 + pick(f, 4));
+		iov_fill(f, iov, iovcnt);
+		ret = write_op ? writev(fd, iov, iovcnt) :
+				 readv(fd, iov, iovcnt);
 	}
 	disarm();
 	check(f, write_op ? "write" : "read", ret, io_errs);
