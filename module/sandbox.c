@@ -486,7 +486,7 @@ void sbpipe_sandbox_show_fdinfo(struct sbpipe_sandbox *sb,
 	mutex_unlock(&sb->lock);
 
 	seq_printf(m, "sbpipe_sandbox:\t%llu\n", st.id);
-	seq_printf(m, "flags:\t%#x\n", st.flags);
+	seq_printf(m, "sandbox_flags:\t%#x\n", st.flags);
 	seq_printf(m, "max_pipes:\t%u\n", max_pipes);
 	seq_printf(m, "max_size:\t%u\n", max_size);
 	seq_printf(m, "max_bytes:\t%llu\n", max_bytes);

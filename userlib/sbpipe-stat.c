@@ -56,14 +56,14 @@ static const struct column {
 	{ "MAXBYTES",	{ "max_bytes" } },
 	{ "WAITS",	{ "waits" } },
 	{ "LIMITHITS",	{ "limit_hits" } },
-	{ "FLAGS",	{ "sandbox_flags", "flags" } },
+	{ "FLAGS",	{ "sandbox_flags" } },
 };
 
 /*
  * The line naming the sandbox. The module prints it first, after the
  * lines every fdinfo has (pos, flags, mnt_id, ino), which are dropped.
  */
-static const char *const id_names[] = { "sbpipe_sandbox", "sandbox_id" };
+static const char *const id_names[] = { "sbpipe_sandbox" };
 
 static struct sandbox *sandboxes;
 static size_t nr_sandboxes;
