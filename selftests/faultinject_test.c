@@ -30,7 +30,6 @@
 
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 #define DEBUGFS		"/sys/kernel/debug"
-#define SBPIPE_SYSFS	"/sys/class/misc/sbpipe/"
 
 /* More fault points than any sbpipe operation passes. */
 #define MAX_FAULT_POINTS	10000
@@ -100,26 +99,16 @@ static int write_file(const char *path, const char *value)
 	return close(fd);
 }
 
-static int sysfs_count(const char *name, unsigned long long *val)
-{
-	char path[128], buf[32];
-
-	snprintf(path, sizeof(path), SBPIPE_SYSFS "%s", name);
-	if (read_file(path, buf, sizeof(buf)))
-		return -1;
-	*val = strtoull(buf, NULL, 0);
-	return 0;
-}
-
 static int counts_read(struct sbpipe_counts *counts)
 {
 	counts->fds = count_open_fds();
 	if (counts->fds < 0)
 		return -1;
-	return sysfs_count("sandboxes", &counts->sandboxes) ||
-	       sysfs_count("pipes", &counts->pipes) ||
-	       sysfs_count("ring_bytes", &counts->ring_bytes) ||
-	       sysfs_count("ring_bytes_allocated", &counts->ring_allocated);
+	return sbpipe_counter_read("sandboxes", &counts->sandboxes) ||
+	       sbpipe_counter_read("pipes", &counts->pipes) ||
+	       sbpipe_counter_read("ring_bytes", &counts->ring_bytes) ||
+	       sbpipe_counter_read("ring_bytes_allocated",
+				   &counts->ring_allocated);
 }
 
 FIXTURE(faults) {

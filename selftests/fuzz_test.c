@@ -50,7 +50,6 @@
 #define FUZZ_TIMEOUT_SECONDS	560
 #define SLOTS			24
 #define BUF_SIZE		(128 << 10)
-#define SYSFS_COUNTS		"/sys/class/misc/sbpipe/"
 
 enum kind {
 	K_NONE,
@@ -644,40 +643,12 @@ static int fuzz_worker(__u64 seed, __u64 ops)
 	return 0;
 }
 
-static long sysfs_count(const char *name)
-{
-	char path[128], buf[32];
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), SYSFS_COUNTS "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return -1;
-	buf[len] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
-static void fuzz_timeout(int sig)
-{
-	static const char msg[] = "Bail out! the fuzz watchdog expired\n";
-
-	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(2);
-	kill(0, SIGKILL);
-	_exit(1);
-}
-
 int main(int argc, char **argv)
 {
 	const char *env = getenv("SBPIPE_FUZZ_OPS");
 	__u64 seed = time(NULL) ^ (__u64)getpid() << 20;
 	__u64 ops = env && *env ? strtoull(env, NULL, 0) : FUZZ_DEFAULT_OPS;
-	long sandboxes, pipes;
+	unsigned long long sandboxes, pipes, sandboxes_after, pipes_after;
 	int procs = FUZZ_DEFAULT_PROCS, i, bad = 0, fd;
 	struct timespec t0, t1;
 	pid_t pid[64];
@@ -708,12 +679,12 @@ int main(int argc, char **argv)
 	ksft_print_msg("seed %llu, %llu ops over %d processes\n",
 		       (unsigned long long)seed, (unsigned long long)ops,
 		       procs);
-	sandboxes = sysfs_count("sandboxes");
-	pipes = sysfs_count("pipes");
+	if (sbpipe_counter_read("sandboxes", &sandboxes) ||
+	    sbpipe_counter_read("pipes", &pipes))
+		ksft_exit_fail_msg("cannot read the module's counters: %s\n",
+				   strerror(errno));
 
-	setpgid(0, 0);
-	signal(SIGALRM, fuzz_timeout);
-	alarm(FUZZ_TIMEOUT_SECONDS);
+	sbpipe_watchdog_arm(FUZZ_TIMEOUT_SECONDS);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	fflush(stdout);
 	for (i = 0; i < procs; i++) {
@@ -740,8 +711,9 @@ int main(int argc, char **argv)
 	ksft_print_msg("ops=%llu seconds=%.1f\n", (unsigned long long)ops,
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	ksft_test_result(!bad, "random_operations_with_expected_errnos\n");
-	ksft_test_result(sysfs_count("sandboxes") == sandboxes &&
-			 sysfs_count("pipes") == pipes,
+	ksft_test_result(!sbpipe_counter_read("sandboxes", &sandboxes_after) &&
+			 !sbpipe_counter_read("pipes", &pipes_after) &&
+			 sandboxes_after == sandboxes && pipes_after == pipes,
 			 "no_sandbox_or_pipe_left_after_closing_all\n");
 	ksft_finished();
 }

@@ -143,6 +143,29 @@ static inline int read_number(const char *dir, const char *name,
 	return 0;
 }
 
+/*
+ * The watchdog of a long test: when it expires it says so in TAP and
+ * kills the test's whole process group, so that a hang fails the test
+ * instead of running into the kselftest runner's timeout.
+ */
+static inline void sbpipe_watchdog_expired(int sig)
+{
+	static const char msg[] = "Bail out! the watchdog expired\n";
+
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(2);
+	kill(0, SIGKILL);
+	_exit(1);
+}
+
+/* Puts the caller in a process group of its own and arms the watchdog. */
+static inline void sbpipe_watchdog_arm(unsigned int seconds)
+{
+	setpgid(0, 0);
+	signal(SIGALRM, sbpipe_watchdog_expired);
+	alarm(seconds);
+}
+
 /* Reads a module parameter of sbpipe; returns 0 or -1 with errno set. */
 static inline int sbpipe_param_read(const char *name, unsigned long long *val)
 {

@@ -781,16 +781,6 @@ static void stress_case(const char *name, struct round rd,
 	shared->failed = 0;
 }
 
-static void stress_timeout(int sig)
-{
-	static const char msg[] = "Bail out! the stress watchdog expired\n";
-
-	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(2);
-	kill(0, SIGKILL);
-	_exit(1);
-}
-
 static unsigned int run_seconds(int argc, char **argv)
 {
 	const char *env = getenv("SBPIPE_STRESS_SECONDS");
@@ -828,11 +818,9 @@ int main(int argc, char **argv)
 	if (shared == MAP_FAILED)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 	/* Its own group, so that the watchdog takes every child along. */
-	setpgid(0, 0);
+	sbpipe_watchdog_arm(seconds + STRESS_GRACE_SECONDS);
 	main_pid = getpid();
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, stress_timeout);
-	alarm(seconds + STRESS_GRACE_SECONDS);
 
 	rd = (struct round) {
 		.stream_pipes = 3, .packet_pipes = 2, .writers = 4,
