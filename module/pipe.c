@@ -911,14 +911,20 @@ static int sbpipe_files_new(struct sbpipe_pipe *pipe, unsigned int flags,
 	return 0;
 }
 
-/* The size a creation asks for, or its default. */
+/*
+ * The size a creation asks for, or its default. The capability is looked
+ * at only when it matters: capable() runs the security hooks, and audits,
+ * on every creation otherwise.
+ */
 static u32 sbpipe_create_size(struct sbpipe_sandbox *sb, u32 size)
 {
+	u32 max = READ_ONCE(sbpipe_max_size);
+
 	if (size)
 		return size;
 	size = min_t(u32, SBPIPE_DEFAULT_SIZE, READ_ONCE(sb->max_size));
-	if (!capable(CAP_SYS_RESOURCE))
-		size = min(size, READ_ONCE(sbpipe_max_size));
+	if (size > max && !capable(CAP_SYS_RESOURCE))
+		size = max;
 	return size;
 }
 
