@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/cpumask.h>
 #include <linux/cred.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
@@ -120,10 +121,12 @@ static void sbpipe_wake(wait_queue_head_t *wq, __poll_t mask)
  * The same, after a step of a read or write that goes on copying. Not a
  * sync wakeup: this task is not about to sleep, and the woken one should
  * copy on another CPU meanwhile rather than wait for this one to yield.
+ * With a single CPU there is no meanwhile: the wakeup would only preempt
+ * this copy, so the one at the end of the call does.
  */
 static void sbpipe_wake_progress(wait_queue_head_t *wq, __poll_t mask)
 {
-	if (wq_has_sleeper(wq))
+	if (num_online_cpus() > 1 && wq_has_sleeper(wq))
 		wake_up_interruptible_poll(wq, mask);
 }
 
