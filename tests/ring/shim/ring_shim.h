@@ -30,8 +30,9 @@ static inline void iov_iter_init_buf(struct iov_iter *iter, void *base,
 	iter->count = count;
 }
 
-static inline size_t copy_from_iter(void *to, size_t bytes,
-				    struct iov_iter *from)
+/* ring.c calls the copies without the hardened-usercopy check. */
+static inline size_t _copy_from_iter(void *to, size_t bytes,
+				     struct iov_iter *from)
 {
 	if (bytes > from->count)
 		bytes = from->count;
@@ -41,8 +42,8 @@ static inline size_t copy_from_iter(void *to, size_t bytes,
 	return bytes;
 }
 
-static inline size_t copy_to_iter(const void *from, size_t bytes,
-				  struct iov_iter *to)
+static inline size_t _copy_to_iter(const void *from, size_t bytes,
+				   struct iov_iter *to)
 {
 	if (bytes > to->count)
 		bytes = to->count;
