@@ -649,7 +649,7 @@ int main(int argc, char **argv)
 	__u64 seed = time(NULL) ^ (__u64)getpid() << 20;
 	__u64 ops = env && *env ? strtoull(env, NULL, 0) : FUZZ_DEFAULT_OPS;
 	unsigned long long sandboxes, pipes, sandboxes_after, pipes_after;
-	int procs = FUZZ_DEFAULT_PROCS, i, bad = 0, fd;
+	int procs = FUZZ_DEFAULT_PROCS, i, bad = 0;
 	struct timespec t0, t1;
 	pid_t pid[64];
 
@@ -669,12 +669,7 @@ int main(int argc, char **argv)
 				   argv[0]);
 
 	ksft_print_header();
-	fd = sbpipe_open_sandbox();
-	if (fd < 0 && sbpipe_missing(errno))
-		ksft_exit_skip("%s missing: sbpipe is not loaded\n",
-			       SBPIPE_DEV);
-	if (fd >= 0)
-		close(fd);
+	sbpipe_skip_unless_loaded();
 	ksft_set_plan(2);
 	ksft_print_msg("seed %llu, %llu ops over %d processes\n",
 		       (unsigned long long)seed, (unsigned long long)ops,

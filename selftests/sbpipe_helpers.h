@@ -27,6 +27,8 @@
 #include <linux/capability.h>
 #include <linux/sbpipe.h>
 
+#include "kselftest.h"
+
 #define SBPIPE_DEV		"/dev/sbpipe"
 #define SBPIPE_PARAMS		"/sys/module/sbpipe/parameters/"
 /* The module-wide counters, attributes of the misc device. */
@@ -164,6 +166,21 @@ static inline void sbpipe_watchdog_arm(unsigned int seconds)
 	setpgid(0, 0);
 	signal(SIGALRM, sbpipe_watchdog_expired);
 	alarm(seconds);
+}
+
+/*
+ * For a test without the harness's fixtures: exits with a skip, as
+ * kselftests do, when sbpipe is not loaded.
+ */
+static inline void sbpipe_skip_unless_loaded(void)
+{
+	int fd = sbpipe_open_sandbox();
+
+	if (fd < 0 && sbpipe_missing(errno))
+		ksft_exit_skip("%s missing: sbpipe is not loaded\n",
+			       SBPIPE_DEV);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Reads a module parameter of sbpipe; returns 0 or -1 with errno set. */

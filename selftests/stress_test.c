@@ -800,15 +800,9 @@ int main(int argc, char **argv)
 	unsigned int seconds = run_seconds(argc, argv), part = seconds / 6;
 	__u64 seed = time(NULL) ^ getpid() << 16, rnd = seed | 1;
 	struct round rd;
-	int fd;
 
 	ksft_print_header();
-	fd = sbpipe_open_sandbox();
-	if (fd < 0 && sbpipe_missing(errno))
-		ksft_exit_skip("%s missing: sbpipe is not loaded\n",
-			       SBPIPE_DEV);
-	if (fd >= 0)
-		close(fd);
+	sbpipe_skip_unless_loaded();
 	ksft_set_plan(4);
 	ksft_print_msg("%u seconds, seed %llu\n", seconds,
 		       (unsigned long long)seed);
