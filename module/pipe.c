@@ -43,7 +43,9 @@
 
 /*
  * Sizes beyond this are EINVAL even with CAP_SYS_RESOURCE, as sizes beyond
- * 2^31 are for F_SETPIPE_SZ: the ring's indices must fit in a u32.
+ * 2^31 are for F_SETPIPE_SZ: the ring's indices must fit in a u32. A caller
+ * without it hits max_size first and gets EPERM, as F_SETPIPE_SZ gives
+ * below 2^31.
  */
 #define SBPIPE_SIZE_LIMIT	(SBPIPE_RING_MAX_CAP - SBPIPE_PACKET_HDR)
 
@@ -602,13 +604,15 @@ static long sbpipe_pipe_set_size(struct sbpipe_pipe *pipe, void __user *argp)
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 
-	if (args.__reserved || !args.size || args.size > SBPIPE_SIZE_LIMIT)
+	if (args.__reserved || !args.size)
 		return -EINVAL;
 	if (args.size > READ_ONCE(sbpipe_max_size) &&
 	    !capable(CAP_SYS_RESOURCE)) {
 		sbpipe_sandbox_limit_hit(sb);
 		return -EPERM;
 	}
+	if (args.size > SBPIPE_SIZE_LIMIT)
+		return -EINVAL;
 
 	mutex_lock(&sb->lock);
 	mutex_lock(&pipe->rd_mutex);
@@ -957,12 +961,12 @@ long sbpipe_pipe_create(struct sbpipe_sandbox *sb, void __user *argp)
 	if (memchr_inv(args.__reserved, 0, sizeof(args.__reserved)))
 		return -EINVAL;
 	size = sbpipe_create_size(sb, args.size);
-	if (size > SBPIPE_SIZE_LIMIT)
-		return -EINVAL;
 	if (size > READ_ONCE(sbpipe_max_size) && !capable(CAP_SYS_RESOURCE)) {
 		sbpipe_sandbox_limit_hit(sb);
 		return -EPERM;
 	}
+	if (size > SBPIPE_SIZE_LIMIT)
+		return -EINVAL;
 
 	rfd = get_unused_fd_flags(args.flags & O_CLOEXEC);
 	if (rfd < 0)

@@ -371,6 +371,26 @@ TEST_F(sandbox, unprivileged_user_cannot_raise_a_limit_above_its_default)
 	close(fd);
 }
 
+/*
+ * Past 1 GiB no size is possible, but an unprivileged caller is refused by
+ * max_size first: EPERM, as F_SETPIPE_SZ gives it below 2 GiB.
+ */
+TEST_F(sandbox, unprivileged_size_past_one_gib_is_eperm_not_einval)
+{
+	struct sbpipe_size size = { .size = 3U << 29 };
+	int fds[2], more[2];
+
+	ASSERT_EQ(0, sbpipe_create(self->fd, 0, 0, 0, fds));
+	ASSERT_EQ(0, become_nobody());
+
+	EXPECT_EQ(-1, sbpipe_create(self->fd, 0, size.size, 0, more));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, ioctl(fds[1], SBPIPE_IOC_SET_SIZE, &size));
+	EXPECT_EQ(EPERM, errno);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 TEST_F(sandbox, privileged_user_can_raise_a_limit_above_its_default)
 {
 	struct sbpipe_limits limits;

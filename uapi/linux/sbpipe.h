@@ -41,7 +41,8 @@
  *	SBPIPE_DEFAULT_SIZE (or the sandbox's max_size when that is smaller).
  *	Above either limit the call fails with EPERM unless the caller has
  *	CAP_SYS_RESOURCE, which lifts max_size but not the sandbox's limits.
- *	No pipe is larger than 1 GiB - 4 bytes: a larger size is EINVAL.
+ *	No pipe is larger than 1 GiB - 4 bytes: a caller allowed a larger
+ *	size gets EINVAL.
  * @atomic_size: in: writes of up to this many bytes are all or nothing
  *	and never interleave with another writer's; 0 asks for
  *	SBPIPE_DEFAULT_ATOMIC. The pipe uses the smaller of this and @size.
