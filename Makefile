@@ -42,7 +42,7 @@ DKMS_KVERS ?= $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
 export KVER
 
 .PHONY: all module modules modules_install userlib selftests clean deps \
-	check check-debug demo shell install uninstall dkms-install \
+	check check-debug check-all demo shell install uninstall dkms-install \
 	dkms-uninstall kselftest-install bench
 
 all: module userlib selftests
@@ -70,6 +70,10 @@ check:
 
 check-debug:
 	scripts/check-debug
+
+# Both: every test, with one summary line.
+check-all:
+	scripts/check-all
 
 # Benchmarks against native pipes in guests (bench/run): one kernel, or
 # every supported one with KERNELS=all; BENCH_ARGS passes options on.
