@@ -165,6 +165,69 @@ static bool sbpipe_writable(struct sbpipe_pipe *pipe, u32 need,
 	       READ_ONCE(pipe->resizes) != resizes;
 }
 
+/*
+ * A writer asleep for room. Writers sleep exclusively, so that a read wakes
+ * one of them and not the whole crowd, as on a native pipe. But each waits
+ * for its own amount of room, where a native writer waits for any free
+ * slot: so a wakeup passes over the writers that still would not fit, and
+ * wakes the first that would. A wakeup for everyone (a close, a resize, a
+ * shutdown) makes every writer's condition true, and so wakes them all.
+ *
+ * A sleeping writer waits for at least a page of room, as a native one
+ * waits for a whole free page slot: a reader draining small messages one
+ * by one then wakes a writer once a page, not once a message.
+ */
+#define SBPIPE_WAKE_ROOM	((u32)PAGE_SIZE)
+
+struct sbpipe_writer_wait {
+	struct wait_queue_entry wq;
+	struct sbpipe_pipe *pipe;
+	u32 want;
+	unsigned int resizes;
+};
+
+static int sbpipe_writer_wake(struct wait_queue_entry *wq, unsigned int mode,
+			      int sync, void *key)
+{
+	struct sbpipe_writer_wait *w;
+
+	w = container_of(wq, struct sbpipe_writer_wait, wq);
+	if (!sbpipe_writable(w->pipe, w->want, w->resizes))
+		return 0;
+	return autoremove_wake_function(wq, mode, sync, key);
+}
+
+/*
+ * As wait_event_interruptible_exclusive(), with the writer's own wake
+ * function. Return: 0 once writable, -ERESTARTSYS on a signal.
+ */
+static int sbpipe_wait_writable(struct sbpipe_pipe *pipe, u32 need,
+				unsigned int resizes)
+{
+	struct sbpipe_writer_wait w = {
+		.pipe = pipe,
+		.want = max(need, min(READ_ONCE(pipe->ring.cap),
+				      SBPIPE_WAKE_ROOM)),
+		.resizes = resizes,
+	};
+	long ret;
+
+	init_wait_entry(&w.wq, WQ_FLAG_EXCLUSIVE);
+	w.wq.func = sbpipe_writer_wake;
+	for (;;) {
+		ret = prepare_to_wait_event(&pipe->wr_wait, &w.wq,
+					    TASK_INTERRUPTIBLE);
+		if (sbpipe_writable(pipe, w.want, resizes))
+			break;
+		/* prepare_to_wait_event() has dequeued us already. */
+		if (ret)
+			return ret;
+		schedule();
+	}
+	finish_wait(&pipe->wr_wait, &w.wq);
+	return 0;
+}
+
 static void sbpipe_account_read(struct sbpipe_pipe *pipe, u32 payload)
 {
 	WRITE_ONCE(pipe->bytes_read, pipe->bytes_read + payload);
@@ -228,6 +291,7 @@ static ssize_t sbpipe_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
 	struct sbpipe_pipe *pipe = file->private_data;
+	bool waited = false, wake_next;
 	ssize_t ret;
 
 	if (!iov_iter_count(to))
@@ -261,22 +325,31 @@ static ssize_t sbpipe_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			break;
 		}
 
+		/*
+		 * Readers sleep exclusively, as on a native pipe: a write
+		 * wakes one, and that one passes the wakeup on below if it
+		 * leaves data behind.
+		 */
 		mutex_unlock(&pipe->rd_mutex);
 		kill_fasync(&pipe->fasync_writers, SIGIO, POLL_OUT);
 		sbpipe_count_wait(pipe);
-		if (wait_event_interruptible(pipe->rd_wait,
-					     sbpipe_readable(pipe)))
+		if (wait_event_interruptible_exclusive(pipe->rd_wait,
+						       sbpipe_readable(pipe)))
 			return -ERESTARTSYS;
+		waited = true;
 		mutex_lock(&pipe->rd_mutex);
 	}
 	if (ret > 0)
 		WRITE_ONCE(pipe->reads, pipe->reads + 1);
+	wake_next = waited && sbpipe_ring_avail(&pipe->ring);
 	mutex_unlock(&pipe->rd_mutex);
 
 	if (ret > 0) {
 		sbpipe_wake(&pipe->wr_wait, EPOLLOUT | EPOLLWRNORM);
 		file_accessed(file);
 	}
+	if (wake_next)
+		sbpipe_wake(&pipe->rd_wait, EPOLLIN | EPOLLRDNORM);
 	kill_fasync(&pipe->fasync_writers, SIGIO, POLL_OUT);
 	return ret;
 }
@@ -341,6 +414,7 @@ static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct file *file = iocb->ki_filp;
 	struct sbpipe_pipe *pipe = file->private_data;
 	size_t total = iov_iter_count(from);
+	bool waited = false, wake_next;
 	ssize_t done = 0, ret = 0;
 
 	if (!total)
@@ -388,24 +462,29 @@ static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			break;
 		}
 
-		/*
-		 * Writers sleep non-exclusively: each waits for its own amount
-		 * of room, so waking just one could pick one that still does
-		 * not fit while another would.
-		 */
 		resizes = pipe->resizes;
 		mutex_unlock(&pipe->wr_mutex);
 		sbpipe_wake(&pipe->rd_wait, EPOLLIN | EPOLLRDNORM);
 		kill_fasync(&pipe->fasync_readers, SIGIO, POLL_IN);
+		/*
+		 * A wakeup that found this writer fitting, when another writer
+		 * took the room first: what is left may fit someone else.
+		 */
+		if (waited)
+			sbpipe_wake(&pipe->wr_wait, EPOLLOUT | EPOLLWRNORM);
 		sbpipe_count_wait(pipe);
-		wait_event_interruptible(pipe->wr_wait,
-					 sbpipe_writable(pipe, need, resizes));
+		sbpipe_wait_writable(pipe, need, resizes);
+		waited = true;
 		mutex_lock(&pipe->wr_mutex);
 	}
 	if (done)
 		WRITE_ONCE(pipe->writes, pipe->writes + 1);
+	/* A woken writer passes the wakeup on while room is left. */
+	wake_next = waited && sbpipe_ring_space(&pipe->ring);
 	mutex_unlock(&pipe->wr_mutex);
 
+	if (wake_next)
+		sbpipe_wake(&pipe->wr_wait, EPOLLOUT | EPOLLWRNORM);
 	if (done) {
 		sbpipe_wake(&pipe->rd_wait, EPOLLIN | EPOLLRDNORM);
 		if (sb_start_write_trylock(file_inode(file)->i_sb)) {

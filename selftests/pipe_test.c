@@ -466,6 +466,39 @@ TEST_F(pipe, records_of_the_atomic_size_from_many_writers_never_interleave)
 	free(stream);
 }
 
+/*
+ * Blocked writers sleep in turn, each woken by the one before: reading the
+ * pipe empty must still see every one of them through.
+ */
+TEST_F(pipe, reads_that_make_room_let_every_blocked_writer_through)
+{
+	struct blocked_io io[3];
+	size_t got = 0, want = self->size + ARRAY_SIZE(io);
+	unsigned char *buf = malloc(want);
+	unsigned int i;
+	ssize_t ret;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(self->size, fill_pipe(self->wfd, 0));
+	for (i = 0; i < ARRAY_SIZE(io); i++) {
+		io[i] = (struct blocked_io){
+			.fd = self->wfd, .write = true, .buf = "x", .len = 1,
+		};
+		ASSERT_TRUE(blocked_io_start(&io[i]));
+	}
+
+	while (got < want && (ret = read(self->rfd, buf + got, want - got)) > 0)
+		got += ret;
+	ASSERT_EQ(want, got);
+	EXPECT_TRUE(pattern_matches(buf, 0, self->size));
+	for (i = 0; i < ARRAY_SIZE(io); i++) {
+		EXPECT_EQ('x', buf[self->size + i]);
+		ASSERT_TRUE(blocked_io_finish(&io[i]));
+		EXPECT_EQ(1, io[i].ret);
+	}
+	free(buf);
+}
+
 TEST_F(pipe, blocking_write_larger_than_the_pipe_completes_in_full)
 {
 	size_t len = 4 * self->size;
@@ -1094,6 +1127,34 @@ TEST_F(pipe, forked_writer_keeps_the_pipe_open_until_it_exits)
 	EXPECT_EQ(0, wait_child(pid, SBPIPE_WAIT_MS));
 }
 
+/*
+ * Blocked readers sleep in turn too: a reader woken by a write, leaving
+ * data behind, wakes the next.
+ */
+TEST_F(pipe, one_write_wakes_as_many_blocked_readers_as_it_has_bytes_for)
+{
+	struct blocked_io io[3];
+	char got[ARRAY_SIZE(io)];
+	unsigned int i, seen = 0;
+
+	for (i = 0; i < ARRAY_SIZE(io); i++) {
+		io[i] = (struct blocked_io){
+			.fd = self->rfd, .buf = &got[i], .len = 1,
+		};
+		ASSERT_TRUE(blocked_io_start(&io[i]));
+	}
+
+	ASSERT_EQ(3, write(self->wfd, "abc", 3));
+	for (i = 0; i < ARRAY_SIZE(io); i++) {
+		ASSERT_TRUE(blocked_io_finish(&io[i]));
+		ASSERT_EQ(1, io[i].ret);
+		ASSERT_LE('a', got[i]);
+		ASSERT_GE('c', got[i]);
+		seen |= 1U << (got[i] - 'a');
+	}
+	EXPECT_EQ(7U, seen);
+}
+
 TEST_F(pipe, closing_the_last_writer_wakes_a_reader_blocked_in_another_process)
 {
 	char buf[8];
@@ -1532,6 +1593,46 @@ TEST_F(sbpipe, info_marks_packet_pipes)
 	ASSERT_EQ(0, sbpipe_create(self->sandbox, O_DIRECT, 0, 0, self->fds));
 	ASSERT_EQ(0, sbpipe_info(self->fds[1], &info));
 	EXPECT_EQ(SBPIPE_INFO_PACKET, info.flags);
+}
+
+/*
+ * Writers wait for their own amount of room: a read that makes room for a
+ * small write, and not for a larger atomic one queued before it, wakes the
+ * small one.
+ */
+TEST_F(sbpipe, blocked_write_that_fits_is_not_held_up_by_a_larger_one_first)
+{
+	static unsigned char large_buf[16384], buf[8192];
+	const unsigned int size = 65536, atomic = sizeof(large_buf);
+	struct blocked_io large = {
+		.write = true, .buf = large_buf, .len = atomic,
+	};
+	struct blocked_io small = { .write = true, .buf = "x", .len = 1 };
+	char stat[64];
+	size_t left;
+
+	ASSERT_EQ(0, sbpipe_create(self->sandbox, 0, size, atomic, self->fds));
+	ASSERT_EQ(size, fill_pipe(self->fds[1], 0));
+	large.fd = self->fds[1];
+	small.fd = self->fds[1];
+	ASSERT_TRUE(blocked_io_start(&large));
+	ASSERT_TRUE(blocked_io_start(&small));
+
+	/* Room for the small write, half the room the large one needs. */
+	ASSERT_EQ((ssize_t)sizeof(buf), read(self->fds[0], buf, sizeof(buf)));
+	ASSERT_TRUE(blocked_io_finish(&small));
+	EXPECT_EQ(1, small.ret);
+	snprintf(stat, sizeof(stat), "/proc/self/task/%d/stat", large.tid);
+	EXPECT_EQ('S', task_state(stat));
+
+	left = size - sizeof(buf);
+	ASSERT_TRUE(drain_pattern(self->fds[0], sizeof(buf), left));
+	ASSERT_EQ(1, read(self->fds[0], buf, 1));
+	EXPECT_EQ('x', buf[0]);
+	ASSERT_TRUE(blocked_io_finish(&large));
+	EXPECT_EQ(atomic, large.ret);
+	EXPECT_EQ((ssize_t)sizeof(buf), read(self->fds[0], buf, sizeof(buf)));
+	EXPECT_EQ((ssize_t)sizeof(buf), read(self->fds[0], buf, sizeof(buf)));
 }
 
 TEST_F(sbpipe, set_size_sets_the_exact_size_the_pipe_then_holds)
