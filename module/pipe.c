@@ -132,11 +132,17 @@ static void sbpipe_wake_progress(wait_queue_head_t *wq, __poll_t mask)
 		wake_up_interruptible_poll(wq, mask);
 }
 
-/* After an end closed or the sandbox shut down: everyone rechecks. */
+/*
+ * After an end opened or closed, a resize or a shutdown: everyone
+ * rechecks. Most calls find no one, as when a new pipe's read end opens or
+ * an unused pipe closes: wq_has_sleeper() spares them the locks.
+ */
 static void sbpipe_wake_all(struct sbpipe_pipe *pipe)
 {
-	wake_up_interruptible_all(&pipe->rd_wait);
-	wake_up_interruptible_all(&pipe->wr_wait);
+	if (wq_has_sleeper(&pipe->rd_wait))
+		wake_up_interruptible_all(&pipe->rd_wait);
+	if (wq_has_sleeper(&pipe->wr_wait))
+		wake_up_interruptible_all(&pipe->wr_wait);
 	kill_fasync(&pipe->fasync_readers, SIGIO, POLL_IN);
 	kill_fasync(&pipe->fasync_writers, SIGIO, POLL_OUT);
 }
