@@ -163,7 +163,7 @@ static bool sbpipe_readable(struct sbpipe_pipe *pipe)
 static bool sbpipe_writable(struct sbpipe_pipe *pipe, u32 need,
 			    unsigned int resizes)
 {
-	u32 room = READ_ONCE(pipe->ring.cap) -
+	u32 room = READ_ONCE(pipe->capacity) -
 		   sbpipe_ring_used_racy(&pipe->ring);
 
 	return room >= need || READ_ONCE(pipe->shutdown) ||
@@ -212,7 +212,7 @@ static int sbpipe_wait_writable(struct sbpipe_pipe *pipe, u32 need,
 {
 	struct sbpipe_writer_wait w = {
 		.pipe = pipe,
-		.want = max(need, min(READ_ONCE(pipe->ring.cap),
+		.want = max(need, min(READ_ONCE(pipe->capacity),
 				      SBPIPE_WAKE_ROOM)),
 		.resizes = resizes,
 	};
@@ -415,6 +415,61 @@ static int sbpipe_ring_prepare(struct sbpipe_pipe *pipe)
 	return ret;
 }
 
+/*
+ * The buffer a ring starts with, and goes back to when a resize finds it
+ * empty: a page, as a native pipe takes its pages one at a time. Most
+ * pipes never hold more; those that do grow theirs.
+ */
+static u32 sbpipe_ring_first_cap(u32 capacity)
+{
+	return min_t(u32, capacity, PAGE_SIZE);
+}
+
+/*
+ * Under wr_mutex, with @room bytes free in the buffer: whether a larger
+ * buffer would take more of the write now, @left bytes or one packet of
+ * @need, than this one, within the pipe's capacity.
+ */
+static bool sbpipe_ring_should_grow(struct sbpipe_pipe *pipe, u32 room,
+				    u32 need, size_t left)
+{
+	struct sbpipe_ring *ring = &pipe->ring;
+	u32 space = pipe->capacity - (ring->cap - room);
+	size_t want = pipe->packet ? need : left;
+
+	return ring->cap < pipe->capacity && room < min_t(size_t, want, space);
+}
+
+/*
+ * Under wr_mutex: grow the ring's buffer to take @want more bytes, at least
+ * doubling it, within the pipe's capacity. The buffer changes only with
+ * both sides excluded, and rd_mutex is the outer lock, so wr_mutex is let
+ * go of meanwhile: the caller rechecks everything after.
+ */
+static int sbpipe_ring_grow_for(struct sbpipe_pipe *pipe, size_t want)
+{
+	struct sbpipe_ring *ring = &pipe->ring;
+	u32 old, used, cap;
+	int ret = 0;
+
+	mutex_unlock(&pipe->wr_mutex);
+	mutex_lock(&pipe->rd_mutex);
+	mutex_lock(&pipe->wr_mutex);
+
+	old = ring->cap;
+	if (ring->data && !pipe->shutdown && old < pipe->capacity) {
+		used = sbpipe_ring_distance(old, ring->head, ring->tail);
+		want = min_t(size_t, want, pipe->capacity - used);
+		cap = max_t(u32, 2 * old, round_up(used + (u32)want, PAGE_SIZE));
+		cap = min(cap, pipe->capacity);
+		ret = sbpipe_ring_grow(ring, cap);
+		if (!ret)
+			atomic64_add(cap - old, &sbpipe_ring_bytes_allocated);
+	}
+	mutex_unlock(&pipe->rd_mutex);
+	return ret;
+}
+
 static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
@@ -442,6 +497,17 @@ static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 		need = sbpipe_write_need(pipe, total, iov_iter_count(from));
 		room = sbpipe_ring_space(&pipe->ring);
+		if (sbpipe_ring_should_grow(pipe, room, need,
+					    iov_iter_count(from))) {
+			ret = sbpipe_ring_grow_for(pipe, pipe->packet ? need :
+						   iov_iter_count(from));
+			if (!ret)
+				continue;
+			/* Out of memory: go on with the buffer there is. */
+			if (room < need)
+				break;
+			ret = 0;
+		}
 		if (room >= need) {
 			/* A write of up to the atomic size stays one step. */
 			if (total > sbpipe_atomic_size(pipe))
@@ -527,7 +593,7 @@ static __poll_t sbpipe_poll(struct file *file, poll_table *wait)
 		need = min(READ_ONCE(pipe->atomic_size), READ_ONCE(pipe->size));
 		if (pipe->packet)
 			need = sbpipe_packet_room(need);
-		if (READ_ONCE(pipe->ring.cap) - used >= need)
+		if (READ_ONCE(pipe->capacity) - used >= need)
 			mask |= EPOLLOUT | EPOLLWRNORM;
 		if (shutdown || !READ_ONCE(pipe->readers))
 			mask |= EPOLLERR;
@@ -651,7 +717,7 @@ static int sbpipe_pipe_resize(struct sbpipe_pipe *pipe, u32 size)
 {
 	struct sbpipe_sandbox *sb = pipe->sandbox;
 	struct sbpipe_ring *ring = &pipe->ring;
-	u32 old = pipe->size, cap = size;
+	u32 old = pipe->size, cap = size, used, buf;
 	u64 had = ring->data ? ring->cap : 0;
 	int ret;
 
@@ -665,10 +731,13 @@ static int sbpipe_pipe_resize(struct sbpipe_pipe *pipe, u32 size)
 
 	if (pipe->packet)
 		cap += SBPIPE_PACKET_HDR;
-	if (sbpipe_ring_distance(ring->cap, ring->head, ring->tail) > cap)
+	/* A buffer for what is queued; the writer grows it from there. */
+	used = sbpipe_ring_distance(ring->cap, ring->head, ring->tail);
+	buf = max(sbpipe_ring_first_cap(cap), round_up(used, PAGE_SIZE));
+	if (used > cap)
 		ret = -EBUSY;
 	else
-		ret = sbpipe_ring_resize(ring, cap);
+		ret = sbpipe_ring_resize(ring, min(buf, cap));
 	if (ret) {
 		if (size > old)
 			sbpipe_sandbox_charge_resize(sb, pipe, old);
@@ -677,7 +746,8 @@ static int sbpipe_pipe_resize(struct sbpipe_pipe *pipe, u32 size)
 	if (size < old)
 		sbpipe_sandbox_charge_resize(sb, pipe, size);
 
-	atomic64_add((ring->data ? cap : 0) - had,
+	WRITE_ONCE(pipe->capacity, cap);
+	atomic64_add((ring->data ? ring->cap : 0) - had,
 		     &sbpipe_ring_bytes_allocated);
 	WRITE_ONCE(pipe->resizes, pipe->resizes + 1);
 	return 0;
@@ -904,7 +974,8 @@ static struct sbpipe_pipe *sbpipe_pipe_alloc(struct sbpipe_sandbox *sb,
 	pipe->size = size;
 	pipe->atomic_size = atomic;
 	pipe->packet = packet;
-	pipe->ring.cap = packet ? sbpipe_packet_room(size) : size;
+	pipe->capacity = packet ? sbpipe_packet_room(size) : size;
+	pipe->ring.cap = sbpipe_ring_first_cap(pipe->capacity);
 	pipe->owner = current_uid();
 	INIT_LIST_HEAD(&pipe->sandbox_node);
 

@@ -63,6 +63,22 @@ void sbpipe_ring_free(struct sbpipe_ring *ring)
 	WRITE_ONCE(ring->tail, 0);
 }
 
+/*
+ * Move the @used queued bytes to the start of @data, a buffer of @cap
+ * bytes or NULL when @used is 0, and drop the old buffer.
+ */
+static void sbpipe_ring_move(struct sbpipe_ring *ring, char *data, u32 cap,
+			     u32 used)
+{
+	if (used)
+		sbpipe_ring_get(ring, 0, data, used);
+	kvfree(ring->data);
+	ring->data = data;
+	WRITE_ONCE(ring->cap, cap);
+	WRITE_ONCE(ring->tail, 0);
+	WRITE_ONCE(ring->head, used);
+}
+
 /**
  * sbpipe_ring_resize() - change a ring's capacity, keeping what is queued
  * @ring: the ring, with both sides excluded
@@ -82,14 +98,26 @@ int sbpipe_ring_resize(struct sbpipe_ring *ring, u32 cap)
 		data = kvmalloc(cap, SBPIPE_RING_GFP);
 		if (!data)
 			return -ENOMEM;
-		sbpipe_ring_get(ring, 0, data, used);
 	}
+	sbpipe_ring_move(ring, data, cap, used);
+	return 0;
+}
 
-	kvfree(ring->data);
-	ring->data = data;
-	WRITE_ONCE(ring->cap, cap);
-	WRITE_ONCE(ring->tail, 0);
-	WRITE_ONCE(ring->head, used);
+/**
+ * sbpipe_ring_grow() - give a ring a larger buffer, keeping what is queued
+ * @ring: the ring, with a buffer and both sides excluded
+ * @cap: the new capacity, larger than the old
+ *
+ * Return: 0, or -ENOMEM with the ring unchanged.
+ */
+int sbpipe_ring_grow(struct sbpipe_ring *ring, u32 cap)
+{
+	u32 used = sbpipe_ring_distance(ring->cap, ring->head, ring->tail);
+	char *data = kvmalloc(cap, SBPIPE_RING_GFP);
+
+	if (!data)
+		return -ENOMEM;
+	sbpipe_ring_move(ring, data, cap, used);
 	return 0;
 }
 

@@ -44,8 +44,10 @@ typedef unsigned int u32;
  * struct sbpipe_ring - a single-producer, single-consumer byte ring
  * @data: @cap bytes, or NULL while nothing was ever written. Set by the
  *	writer before it first publishes @head, so a reader that saw data
- *	through @head also sees @data.
- * @cap: the capacity in bytes. Changes only with both sides excluded.
+ *	through @head also sees @data; replaced by a larger buffer only with
+ *	both sides excluded.
+ * @cap: the capacity of @data in bytes, or of the buffer the first write
+ *	will allocate. Changes only with both sides excluded.
  * @head: where the next byte is written, in [0, 2 * @cap). Stored by the
  *	writer only.
  * @tail: where the next byte is read, in [0, 2 * @cap). Stored by the
@@ -151,6 +153,7 @@ struct iov_iter;
 int sbpipe_ring_alloc(struct sbpipe_ring *ring);
 void sbpipe_ring_free(struct sbpipe_ring *ring);
 int sbpipe_ring_resize(struct sbpipe_ring *ring, u32 cap);
+int sbpipe_ring_grow(struct sbpipe_ring *ring, u32 cap);
 size_t sbpipe_ring_copy_from_iter(struct sbpipe_ring *ring, u32 skip,
 				  u32 len, struct iov_iter *from);
 size_t sbpipe_ring_copy_to_iter(const struct sbpipe_ring *ring, u32 skip,

@@ -52,6 +52,9 @@ struct seq_file;
  * @shutdown: set once, by the sandbox's shutdown.
  * @resizes: bumped by each resize, so that sleeping writers recompute
  *	how much room they need.
+ * @capacity: the bytes the ring may hold: @size, and a packet header on a
+ *	packet pipe. Its buffer starts at a page and grows as the bytes
+ *	queued call for it, up to this. Changes with @size.
  * @bytes_written: payload bytes ever published to the reader.
  * @bytes_read: payload bytes ever consumed, discarded packet tails included.
  * @writes: write calls that moved at least one byte.
@@ -85,6 +88,7 @@ struct sbpipe_pipe {
 	bool packet;
 	bool shutdown;
 	unsigned int resizes;
+	u32 capacity;
 	u64 bytes_written;		/* wr_mutex */
 	u64 bytes_read;			/* rd_mutex */
 	u64 writes;			/* wr_mutex */

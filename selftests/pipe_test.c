@@ -1635,6 +1635,28 @@ TEST_F(sbpipe, blocked_write_that_fits_is_not_held_up_by_a_larger_one_first)
 	EXPECT_EQ((ssize_t)sizeof(buf), read(self->fds[0], buf, sizeof(buf)));
 }
 
+/*
+ * The buffer starts at a page and grows as more is queued: bytes that
+ * wrapped round the small buffer come out in order from the large one.
+ */
+TEST_F(sbpipe, data_wrapped_round_the_first_buffer_keeps_its_order_as_it_grows)
+{
+	const size_t page = sysconf(_SC_PAGESIZE);
+
+	ASSERT_EQ(0, sbpipe_create(self->sandbox, 0, 16 * page, 0, self->fds));
+	ASSERT_EQ((ssize_t)page - 100, write_pattern(self->fds[1], 0,
+						     page - 100));
+	ASSERT_TRUE(drain_pattern(self->fds[0], 0, page - 200));
+	/* 100 bytes queued at the end of the page, then 200 from its start. */
+	ASSERT_EQ(300, write_pattern(self->fds[1], page - 100, 300));
+	/* More than the page holds: the wrapped bytes move to a larger one. */
+	ASSERT_EQ((ssize_t)(3 * page), write_pattern(self->fds[1], page + 200,
+						     3 * page));
+	EXPECT_TRUE(drain_pattern(self->fds[0], page - 200, 3 * page + 400));
+	EXPECT_EQ(0, queued_bytes(self->fds[0]));
+	ASSERT_EQ((ssize_t)(16 * page), fill_pipe(self->fds[1], 0));
+}
+
 TEST_F(sbpipe, set_size_sets_the_exact_size_the_pipe_then_holds)
 {
 	struct sbpipe_size size = { .size = 12345 };

@@ -819,6 +819,41 @@ TEST_F(sandbox, module_counters_follow_a_pipe_and_its_sandbox)
 	EXPECT_EQ(ring_bytes, val);
 }
 
+/*
+ * A ring's memory is a page until more than a page is queued, then grows
+ * as far as the pipe's size, and all of it goes with the pipe.
+ */
+TEST_F(sandbox, ring_memory_starts_at_a_page_and_grows_with_what_is_queued)
+{
+	const unsigned long long page = sysconf(_SC_PAGESIZE);
+	static char buf[65536];
+	unsigned long long base, val;
+	int fds[2], i;
+
+	ASSERT_EQ(0, sbpipe_counter_read("ring_bytes_allocated", &base));
+	ASSERT_EQ(0, sbpipe_create(self->fd, O_NONBLOCK, sizeof(buf), 0, fds));
+	ASSERT_EQ(0, sbpipe_counter_read("ring_bytes_allocated", &val));
+	EXPECT_EQ(base, val);
+
+	/* A reader that keeps up: one page, whatever the traffic. */
+	ASSERT_EQ(1, write(fds[1], "x", 1));
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(1000, write(fds[1], buf, 1000));
+		ASSERT_EQ(1000, read(fds[0], buf, 1000));
+	}
+	ASSERT_EQ(0, sbpipe_counter_read("ring_bytes_allocated", &val));
+	EXPECT_EQ(base + page, val);
+
+	/* Filling the pipe takes all of its size, and no more. */
+	ASSERT_EQ((ssize_t)sizeof(buf) - 1, write(fds[1], buf, sizeof(buf)));
+	ASSERT_EQ(0, sbpipe_counter_read("ring_bytes_allocated", &val));
+	EXPECT_EQ(base + sizeof(buf), val);
+
+	close_pipe(fds);
+	ASSERT_EQ(0, sbpipe_counter_read("ring_bytes_allocated", &val));
+	EXPECT_EQ(base, val);
+}
+
 /* across fork and exec */
 
 /*

@@ -9,7 +9,8 @@
  * ring, each side under its own lock as pipe.c's wr_mutex and rd_mutex, so
  * that the two sides meet only through the ring's acquire and release.
  * An observer reads the lock-free queued count as poll does, and in some
- * runs a resizer takes both locks and changes the capacity under traffic.
+ * runs a resizer takes both locks and changes the capacity under traffic,
+ * as SBPIPE_IOC_SET_SIZE does and as a writer growing the buffer does.
  * Capacities of 1, 2 and odd sizes make the indices wrap many times.
  *
  * The reader checks every record: sequence, length and contents. Stream
@@ -331,7 +332,10 @@ static void *resizer(void *arg)
 		cap = floor + r % (2 * floor + 64);
 		if (cap < used)
 			cap = used;
-		if (sbpipe_ring_resize(ring, cap))
+		/* A larger buffer by turns the way the writer grows one. */
+		if (ring->data && cap > ring->cap && r % 2 ?
+		    sbpipe_ring_grow(ring, cap) :
+		    sbpipe_ring_resize(ring, cap))
 			fail(ctx, "resize failed", 0);
 		else if (sbpipe_ring_avail(ring) != used)
 			fail(ctx, "resize lost queued bytes", 0);
