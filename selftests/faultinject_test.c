@@ -298,11 +298,19 @@ static const int alloc_errnos[] = { ENOMEM, 0 };
  */
 static const int reopen_errnos[] = { ENOMEM, ENFILE, EMFILE, ENOENT, 0 };
 
-/* A ring kvmalloc() may take from vmalloc(): 16 pages. */
+/* A pipe whose ring may grow past what kmalloc() gives: 16 pages. */
 #define LARGE_RING	65536
 
-/* The bytes a pipe holds while it is resized. */
+/* The bytes a pipe holds while it is resized, or before a write grows it. */
 #define QUEUED_LEN	1000
+
+/*
+ * An atomic write that does not fit in a ring's first page, so that it
+ * grows the ring before it copies anything, or fails whole; and the bytes
+ * queued for a resize that needs more than a page for them.
+ */
+#define GROW_LEN	12000
+#define QUEUED_LARGE_LEN	6000
 
 /* What one round of an operation works on. */
 struct fault_ctx {
@@ -314,6 +322,7 @@ struct fault_ctx {
 	struct sbpipe_create create;	/* SBPIPE_IOC_CREATE's argument */
 	struct sbpipe_size resize;	/* SBPIPE_IOC_SET_SIZE's argument */
 	unsigned char buf[QUEUED_LEN];	/* data written, or read back */
+	unsigned char big[GROW_LEN];	/* the same, for more than a page */
 };
 
 /*
@@ -430,6 +439,63 @@ static void write_cleanup(struct __test_metadata *_metadata,
 	pipe_close(_metadata, ctx);
 }
 
+/* Reads @len bytes of the pattern from offset 0, and closes the pipe. */
+static void drain_and_close(struct __test_metadata *_metadata,
+			    struct fault_ctx *ctx, size_t len)
+{
+	size_t done = 0;
+	ssize_t ret;
+
+	while (done < len) {
+		size_t n = len - done < sizeof(ctx->big) ? len - done :
+							    sizeof(ctx->big);
+
+		ret = read(ctx->fds[0], ctx->big, n);
+		ASSERT_LT(0, ret);
+		EXPECT_TRUE(pattern_matches(ctx->big, done, ret));
+		done += ret;
+	}
+	pipe_close(_metadata, ctx);
+}
+
+/* A page allocated, and 1000 bytes in it; atomic writes up to GROW_LEN. */
+static void grow_prepare(struct __test_metadata *_metadata,
+			 struct fault_ctx *ctx)
+{
+	ssize_t len = sizeof(ctx->buf);
+
+	ASSERT_EQ(0, sbpipe_create(ctx->sandbox, 0, ctx->size, GROW_LEN,
+				   ctx->fds));
+	pattern_fill(ctx->buf, 0, len);
+	ASSERT_EQ(len, write(ctx->fds[1], ctx->buf, len));
+	pattern_fill(ctx->big, len, GROW_LEN);
+}
+
+static long grow_call(struct fault_ctx *ctx)
+{
+	return write(ctx->fds[1], ctx->big, GROW_LEN);
+}
+
+/* All of the write queued after what was there, or none of it. */
+static void grow_check(struct __test_metadata *_metadata,
+		       struct fault_ctx *ctx, long ret, unsigned int n)
+{
+	struct sbpipe_info info;
+
+	ASSERT_EQ(0, sbpipe_info(ctx->fds[0], &info));
+	if (ret >= 0)
+		EXPECT_EQ(GROW_LEN, ret)
+			TH_LOG("fault point %u: atomic write split", n);
+	EXPECT_EQ(QUEUED_LEN + (ret < 0 ? 0U : GROW_LEN), info.queued)
+		TH_LOG("fault point %u: wrong bytes queued", n);
+}
+
+static void grow_cleanup(struct __test_metadata *_metadata,
+			 struct fault_ctx *ctx, long ret)
+{
+	drain_and_close(_metadata, ctx, QUEUED_LEN + (ret < 0 ? 0 : GROW_LEN));
+}
+
 static void resize_prepare(struct __test_metadata *_metadata,
 			   struct fault_ctx *ctx)
 {
@@ -473,6 +539,21 @@ static void resize_cleanup(struct __test_metadata *_metadata,
 	ASSERT_EQ(len, read(ctx->fds[0], ctx->buf, len));
 	EXPECT_TRUE(pattern_matches(ctx->buf, 0, len));
 	pipe_close(_metadata, ctx);
+}
+
+static void resize_large_prepare(struct __test_metadata *_metadata,
+				 struct fault_ctx *ctx)
+{
+	pipe_new(_metadata, ctx, 8192);
+	pattern_fill(ctx->big, 0, QUEUED_LARGE_LEN);
+	ASSERT_EQ(QUEUED_LARGE_LEN,
+		  write(ctx->fds[1], ctx->big, QUEUED_LARGE_LEN));
+}
+
+static void resize_large_cleanup(struct __test_metadata *_metadata,
+				 struct fault_ctx *ctx, long ret)
+{
+	drain_and_close(_metadata, ctx, QUEUED_LARGE_LEN);
 }
 
 static void reopen_prepare(struct __test_metadata *_metadata,
@@ -533,6 +614,24 @@ static const struct fault_op resize_op = {
 	.call		= resize_call,
 	.check		= resize_check,
 	.cleanup	= resize_cleanup,
+};
+
+static const struct fault_op grow_op = {
+	.name		= "atomic write that grows the ring",
+	.errnos		= alloc_errnos,
+	.prepare	= grow_prepare,
+	.call		= grow_call,
+	.check		= grow_check,
+	.cleanup	= grow_cleanup,
+};
+
+static const struct fault_op resize_large_op = {
+	.name		= "SBPIPE_IOC_SET_SIZE with more than a page queued",
+	.errnos		= alloc_errnos,
+	.prepare	= resize_large_prepare,
+	.call		= resize_call,
+	.check		= resize_check,
+	.cleanup	= resize_large_cleanup,
 };
 
 static const struct fault_op reopen_op = {
@@ -801,24 +900,26 @@ TEST_F(faults, pipe_creation_fails_cleanly)
 }
 
 /*
- * A ring of a page or less comes from kmalloc(), a larger one from
+ * A ring starts at a page, from kmalloc(). A larger buffer, which a write
+ * grows it to or a resize moves more than a page of data into, comes from
  * kvmalloc(), which goes on to vmalloc() when kmalloc() fails: the
  * failures of that fallback's allocations must be clean too.
  */
-TEST_F(faults, first_write_to_a_small_ring_fails_cleanly)
+TEST_F(faults, first_write_fails_cleanly)
 {
-	EXPECT_LT(0U, fault_loop(_metadata, self, &write_op, 4096, false));
+	EXPECT_LT(0U, fault_loop(_metadata, self, &write_op, LARGE_RING,
+				 false));
 }
 
-TEST_F_TIMEOUT(faults, first_write_to_a_large_ring_fails_cleanly, 600)
+TEST_F_TIMEOUT(faults, write_that_grows_the_ring_fails_cleanly, 600)
 {
-	fault_loop(_metadata, self, &write_op, LARGE_RING, true);
+	fault_loop(_metadata, self, &grow_op, LARGE_RING, true);
 	EXPECT_LT(0U, self->tally.fallback_injected);
 }
 
 TEST_F_TIMEOUT(faults, growing_a_pipe_with_data_fails_cleanly, 600)
 {
-	fault_loop(_metadata, self, &resize_op, LARGE_RING, true);
+	fault_loop(_metadata, self, &resize_large_op, LARGE_RING, true);
 	EXPECT_LT(0U, self->tally.fallback_injected);
 }
 
