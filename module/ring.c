@@ -26,8 +26,9 @@
  */
 
 /*
- * Rings are charged to the memory cgroup of the task that first writes,
- * and may be large; a failure is reported as ENOMEM, not in the log.
+ * A ring's buffer is charged to the memory cgroup of the task that
+ * allocates it: the first writer, a writer that grows it, or a resizer.
+ * It may be large; a failure is reported as ENOMEM, not in the log.
  */
 #define SBPIPE_RING_GFP	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
 
