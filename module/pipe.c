@@ -426,18 +426,23 @@ static u32 sbpipe_ring_first_cap(u32 capacity)
 }
 
 /*
- * Under wr_mutex, with @room bytes free in the buffer: whether a larger
- * buffer would take more of the write now, @left bytes or one packet of
- * @need, than this one, within the pipe's capacity.
+ * Under wr_mutex, with @room bytes free in the buffer: the bytes the pipe
+ * may still take, in this buffer or a larger one.
  */
-static bool sbpipe_ring_should_grow(struct sbpipe_pipe *pipe, u32 room,
-				    u32 need, size_t left)
+static u32 sbpipe_pipe_room(const struct sbpipe_pipe *pipe, u32 room)
 {
-	struct sbpipe_ring *ring = &pipe->ring;
-	u32 space = pipe->capacity - (ring->cap - room);
-	size_t want = pipe->packet ? need : left;
+	return pipe->capacity - (pipe->ring.cap - room);
+}
 
-	return ring->cap < pipe->capacity && room < min_t(size_t, want, space);
+/*
+ * Under wr_mutex, with @room bytes free in the buffer: whether a larger
+ * buffer would take more of the @want bytes the write has for it now.
+ */
+static bool sbpipe_ring_should_grow(const struct sbpipe_pipe *pipe, u32 room,
+				    size_t want)
+{
+	return pipe->ring.cap < pipe->capacity &&
+	       room < min_t(size_t, want, sbpipe_pipe_room(pipe, room));
 }
 
 /*
@@ -485,6 +490,7 @@ static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	for (;;) {
 		unsigned int resizes;
 		u32 need, room;
+		size_t want;
 
 		if (READ_ONCE(pipe->shutdown) || !READ_ONCE(pipe->readers)) {
 			send_sig(SIGPIPE, current, 0);
@@ -497,10 +503,10 @@ static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 		need = sbpipe_write_need(pipe, total, iov_iter_count(from));
 		room = sbpipe_ring_space(&pipe->ring);
-		if (sbpipe_ring_should_grow(pipe, room, need,
-					    iov_iter_count(from))) {
-			ret = sbpipe_ring_grow_for(pipe, pipe->packet ? need :
-						   iov_iter_count(from));
+		/* One packet, or as much of the stream as there is. */
+		want = pipe->packet ? need : iov_iter_count(from);
+		if (sbpipe_ring_should_grow(pipe, room, want)) {
+			ret = sbpipe_ring_grow_for(pipe, want);
 			if (!ret)
 				continue;
 			/* Out of memory: go on with the buffer there is. */
@@ -551,8 +557,12 @@ static ssize_t sbpipe_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	}
 	if (done)
 		WRITE_ONCE(pipe->writes, pipe->writes + 1);
-	/* A woken writer passes the wakeup on while room is left. */
-	wake_next = waited && sbpipe_ring_space(&pipe->ring);
+	/*
+	 * A woken writer passes the wakeup on while the pipe has room left,
+	 * in its buffer or in the larger one the next writer would grow.
+	 */
+	wake_next = waited &&
+		    sbpipe_pipe_room(pipe, sbpipe_ring_space(&pipe->ring));
 	mutex_unlock(&pipe->wr_mutex);
 
 	if (wake_next)
